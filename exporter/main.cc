@@ -1,0 +1,76 @@
+// pgrepl_exporter: wires config, pollers and the HTTP server together.
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "exporter/collector/collector.h"
+#include "exporter/config.h"
+#include "exporter/conninfo.h"
+#include "exporter/exporter_metrics.h"
+#include "exporter/fleet.h"
+#include "exporter/http_server.h"
+#include "exporter/logging.h"
+#include "exporter/snapshot_store.h"
+#include "exporter/version.h"
+
+int main(int argc, char** argv) {
+  using pgrepl::CommandLine;
+  auto parsed = pgrepl::ParseCommandLine(
+      argc, argv, [](const char* name) { return std::getenv(name); });
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "pgrepl_exporter: error: %s\n",
+                 parsed.status().message().c_str());
+    return 2;
+  }
+  const CommandLine& cl = parsed.value();
+  if (cl.action != CommandLine::Action::kRun) {
+    std::printf("%s\n", cl.text.c_str());
+    return 0;
+  }
+  const pgrepl::Config& config = cl.config;
+
+  // Block the stop signals in every thread; main waits for them below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  pgrepl::SetupLogging(config.log_level, config.log_format);
+
+  pgrepl::SnapshotStore store;
+  const auto collectors = pgrepl::DefaultCollectors();
+  pgrepl::Fleet fleet(config, &collectors, &store);
+  pgrepl::ExporterMetrics metrics(&store, &collectors, &fleet);
+  pgrepl::HttpServer http({config.listen_address, config.telemetry_path},
+                          &metrics, &store);
+  if (auto st = http.Start(); !st.ok()) {
+    std::fprintf(stderr, "pgrepl_exporter: error: %s\n", st.message().c_str());
+    return 2;
+  }
+  pgrepl::Log(spdlog::level::info, "starting",
+              {{"version", pgrepl::Version()},
+               {"listen", config.listen_address},
+               {"path", config.telemetry_path}});
+  for (const auto& c : config.clusters) {
+    for (const auto& t : c.instances) {
+      pgrepl::Log(spdlog::level::info, "target",
+                  {{"cluster", c.name}, {"instance", t.name},
+                   {"conninfo", pgrepl::RedactConninfo(t.conninfo)}});
+    }
+    if (!c.discovery.host.empty()) {
+      pgrepl::Log(spdlog::level::info, "replica discovery",
+                  {{"cluster", c.name}, {"host", c.discovery.host},
+                   {"port", std::to_string(c.discovery.port)}});
+    }
+  }
+  fleet.Start();
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  pgrepl::Log(spdlog::level::info, "stopping",
+              {{"signal", std::to_string(sig)}});
+  return 0;
+}

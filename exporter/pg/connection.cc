@@ -1,0 +1,190 @@
+// A libpq connection whose every operation is bounded by a deadline.
+#include "exporter/pg/connection.h"
+
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <vector>
+
+namespace pgrepl {
+namespace {
+
+// libpq messages end in newlines and may span lines; logs want one line.
+std::string OneLine(const char* raw) {
+  std::string s = raw ? raw : "";
+  for (char& c : s) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s.empty() ? "unknown error" : s;
+}
+
+}  // namespace
+
+Connection::Connection(std::string conninfo, std::string password)
+    : conninfo_(std::move(conninfo)), password_(std::move(password)) {}
+
+Connection::~Connection() { Close(); }
+
+void Connection::Close() {
+  if (conn_ != nullptr) {
+    PQfinish(conn_);  // non-blocking socket: never waits on the server
+    conn_ = nullptr;
+  }
+}
+
+int Connection::server_version() const {
+  return conn_ ? PQserverVersion(conn_) : 0;
+}
+
+int Connection::backend_pid() const { return conn_ ? PQbackendPID(conn_) : 0; }
+
+bool Connection::WaitSocket(bool for_write, Clock::time_point deadline) const {
+  int fd = PQsocket(conn_);
+  if (fd < 0) return false;
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - Clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd, static_cast<short>(for_write ? POLLOUT : POLLIN), 0};
+    int rc = poll(&p, 1, static_cast<int>(left.count()));
+    if (rc > 0) return true;
+    if (rc == 0) return false;
+    if (errno != EINTR) return false;
+  }
+}
+
+Status Connection::Connect(Clock::time_point deadline,
+                           std::chrono::milliseconds statement_timeout) {
+  Close();
+  // The user's conninfo is expanded first; our keywords only fill gaps
+  // (fallback_application_name) or add the password when none is set.
+  std::vector<const char*> keys = {"dbname", "fallback_application_name"};
+  std::vector<const char*> values = {conninfo_.c_str(), "pgrepl_exporter"};
+  bool conninfo_has_password = false;
+  if (PQconninfoOption* opts = PQconninfoParse(conninfo_.c_str(), nullptr)) {
+    for (PQconninfoOption* o = opts; o->keyword; ++o) {
+      if (std::string(o->keyword) == "password" && o->val && *o->val) {
+        conninfo_has_password = true;
+      }
+    }
+    PQconninfoFree(opts);
+  }
+  if (!password_.empty() && !conninfo_has_password) {
+    keys.push_back("password");
+    values.push_back(password_.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+
+  conn_ = PQconnectStartParams(keys.data(), values.data(), 1);
+  if (conn_ == nullptr) return Status::Connect("out of memory");
+  if (PQstatus(conn_) == CONNECTION_BAD) {
+    Status s = Status::Connect(OneLine(PQerrorMessage(conn_)));
+    Close();
+    return s;
+  }
+  PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+  while (st != PGRES_POLLING_OK) {
+    if (st == PGRES_POLLING_FAILED) {
+      Status s = Status::Connect(OneLine(PQerrorMessage(conn_)));
+      Close();
+      return s;
+    }
+    if (!WaitSocket(st == PGRES_POLLING_WRITING, deadline)) {
+      Close();
+      return Status::Timeout("connect timed out");
+    }
+    st = PQconnectPoll(conn_);
+  }
+  if (PQsetnonblocking(conn_, 1) != 0) {
+    Close();
+    return Status::Connect("cannot make the socket non-blocking");
+  }
+  // Session settings: read-only, and server-side bounds that mirror ours.
+  std::string setup =
+      "SET default_transaction_read_only = on; "
+      "SET statement_timeout = " +
+      std::to_string(statement_timeout.count()) +
+      "; SET lock_timeout = 100; SET idle_in_transaction_session_timeout = " +
+      std::to_string(statement_timeout.count() * 5);
+  auto r = Query(setup, deadline);
+  if (!r.ok()) {
+    Close();
+    return r.status().kind() == Status::Kind::kTimeout
+               ? r.status()
+               : Status::Connect("session setup failed: " + r.status().message());
+  }
+  return Status::Ok();
+}
+
+Result<Rows> Connection::Query(const std::string& sql,
+                               Clock::time_point deadline) {
+  if (conn_ == nullptr) return Status::Query("not connected");
+  if (!PQsendQuery(conn_, sql.c_str())) {
+    Status s = Status::Query(OneLine(PQerrorMessage(conn_)));
+    Close();
+    return s;
+  }
+  // Push the query out.
+  while (true) {
+    int f = PQflush(conn_);
+    if (f == 0) break;
+    if (f < 0 || !WaitSocket(true, deadline)) {
+      Close();
+      return f < 0 ? Status::Query("send failed") : Status::Timeout("query send timed out");
+    }
+  }
+  Rows rows;
+  Status error;
+  bool have_rows = false;
+  while (true) {
+    while (PQisBusy(conn_)) {
+      if (!WaitSocket(false, deadline)) {
+        Close();
+        return Status::Timeout("query timed out");
+      }
+      if (!PQconsumeInput(conn_)) {
+        Status s = Status::Query(OneLine(PQerrorMessage(conn_)));
+        Close();
+        return s;
+      }
+    }
+    PGresult* res = PQgetResult(conn_);
+    if (res == nullptr) break;
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_TUPLES_OK) {
+      // Keep the last result set (multi-statement strings return several).
+      rows = Rows();
+      int nf = PQnfields(res), nt = PQntuples(res);
+      for (int c = 0; c < nf; ++c) rows.columns.push_back(PQfname(res, c));
+      rows.values.resize(nt);
+      for (int r = 0; r < nt; ++r) {
+        rows.values[r].reserve(nf);
+        for (int c = 0; c < nf; ++c) {
+          if (PQgetisnull(res, r, c)) {
+            rows.values[r].emplace_back(std::nullopt);
+          } else {
+            rows.values[r].emplace_back(std::string(PQgetvalue(res, r, c),
+                                                    PQgetlength(res, r, c)));
+          }
+        }
+      }
+      have_rows = true;
+    } else if (st != PGRES_COMMAND_OK && error.ok()) {
+      error = Status::Query(OneLine(PQresultErrorMessage(res)));
+    }
+    PQclear(res);
+  }
+  if (PQstatus(conn_) == CONNECTION_BAD) {
+    Status s = Status::Query(error.ok() ? OneLine(PQerrorMessage(conn_))
+                                        : error.message());
+    Close();
+    return s;
+  }
+  if (!error.ok()) return error;
+  (void)have_rows;
+  return rows;
+}
+
+}  // namespace pgrepl

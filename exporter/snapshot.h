@@ -1,0 +1,53 @@
+// InstanceSnapshot: everything one poll learned about one instance.
+#ifndef PGREPL_EXPORTER_SNAPSHOT_H_
+#define PGREPL_EXPORTER_SNAPSHOT_H_
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "exporter/collector/pg_is_in_recovery.h"
+
+namespace pgrepl {
+
+// Poll error kinds counted by pgrepl_poll_errors_total{kind}.
+enum class PollErrorKind { kConnect = 0, kQuery = 1, kTimeout = 2 };
+constexpr std::array<const char*, 3> kPollErrorKindNames = {"connect", "query",
+                                                            "timeout"};
+
+struct CollectorRun {
+  std::string name;
+  bool ok = false;
+  double duration_seconds = 0;
+};
+
+// Immutable once published. Values a poll could not read are nullopt and
+// are left out of /metrics rather than shown as 0.
+struct InstanceSnapshot {
+  using WallClock = std::chrono::system_clock;
+
+  std::string cluster;
+  std::string instance;
+  bool configured_primary = false;
+  bool discovered = false;
+
+  bool polled = false;  // at least one poll cycle finished
+  bool up = false;      // the latest poll reached the server and read its role
+  std::string last_error;  // one line, no secrets; empty when up
+  WallClock::time_point polled_at{};
+  std::optional<WallClock::time_point> last_success;
+  double poll_duration_seconds = 0;
+  std::array<uint64_t, 3> errors{};  // by PollErrorKind, monotonic
+  uint64_t connects = 0;             // sessions opened, monotonic
+  std::vector<CollectorRun> collectors;
+
+  std::optional<int> server_version_num;
+  std::optional<RecoveryInfo> recovery;
+};
+
+}  // namespace pgrepl
+
+#endif  // PGREPL_EXPORTER_SNAPSHOT_H_

@@ -1,0 +1,32 @@
+// SnapshotStore: the latest InstanceSnapshot of every polled instance.
+#include "exporter/snapshot_store.h"
+
+namespace pgrepl {
+
+void SnapshotStore::Publish(Ptr snapshot) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (snapshot->polled) any_polled_ = true;
+  auto key = std::make_pair(snapshot->cluster, snapshot->instance);
+  snapshots_[key] = std::move(snapshot);
+}
+
+void SnapshotStore::Remove(const std::string& cluster,
+                           const std::string& instance) {
+  std::lock_guard<std::mutex> lock(mu_);
+  snapshots_.erase({cluster, instance});
+}
+
+std::vector<SnapshotStore::Ptr> SnapshotStore::All() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Ptr> out;
+  out.reserve(snapshots_.size());
+  for (const auto& [key, snap] : snapshots_) out.push_back(snap);
+  return out;
+}
+
+bool SnapshotStore::AnyPolled() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return any_polled_;
+}
+
+}  // namespace pgrepl
