@@ -1,0 +1,254 @@
+"""Integration-test harness: real PostgreSQL clusters and a real exporter.
+
+Clusters come from scripts/pgcluster.sh (the same tool the demo and the
+benchmarks use). The exporter is the built binary, named by the
+PGREPL_EXPORTER environment variable that ctest sets. Everything started
+here is stopped by the context managers, also when a test fails.
+"""
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+SOURCE_DIR = os.environ.get(
+    "PGREPL_SOURCE_DIR",
+    os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+PGCLUSTER = os.path.join(SOURCE_DIR, "scripts", "pgcluster.sh")
+EXPORTER = os.environ.get("PGREPL_EXPORTER",
+                          os.path.join(SOURCE_DIR, "build", "pgrepl_exporter"))
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout, interval=0.2, what="condition"):
+    """Polls predicate() until it returns a truthy value; returns it.
+
+    Raises AssertionError naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class Cluster:
+    """A primary plus N streaming replicas on loopback."""
+
+    def __init__(self, replicas=2):
+        self.replicas = replicas
+        self.dir = tempfile.mkdtemp(prefix="pgrepl-it-")
+        os.chmod(self.dir, 0o755)
+        self.info = None
+
+    def __enter__(self):
+        t0 = time.monotonic()
+        self.tool("up", str(self.replicas))
+        with open(os.path.join(self.dir, "cluster.json")) as f:
+            self.info = json.load(f)
+        log(f"cluster with {self.replicas} replicas up in "
+            f"{time.monotonic() - t0:.1f}s")
+        return self
+
+    def __exit__(self, *exc):
+        subprocess.run([PGCLUSTER, "down", self.dir], check=False,
+                       stdout=subprocess.DEVNULL)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return False
+
+    def tool(self, cmd, *args, check=True, timeout=180):
+        r = subprocess.run([PGCLUSTER, cmd, self.dir, *args], text=True,
+                           capture_output=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError(
+                f"pgcluster.sh {cmd} {' '.join(args)} failed: {r.stderr.strip()}")
+        return r.stdout
+
+    def names(self):
+        return ["primary"] + [r["name"] for r in self.info["replicas"]]
+
+    def port(self, name):
+        if name == "primary":
+            return self.info["primary"]["port"]
+        return next(r["port"] for r in self.info["replicas"] if r["name"] == name)
+
+    def password(self):
+        with open(self.info["monitor_password_file"]) as f:
+            return f.read().strip()
+
+    def conninfo(self, name):
+        return (f"host=127.0.0.1 port={self.port(name)} "
+                f"user={self.info['monitor_user']} dbname=postgres")
+
+    def sql(self, name, query):
+        return self.tool("psql", name, "-XAtc", query).strip()
+
+    def config(self, cluster_name="it"):
+        """An exporter config file body naming every instance."""
+        return {"clusters": [{
+            "name": cluster_name,
+            "primary": {"name": "primary", "conninfo": self.conninfo("primary")},
+            "replicas": [{"name": r, "conninfo": self.conninfo(r)}
+                         for r in self.names()[1:]],
+        }]}
+
+
+def parse_metrics(text):
+    """Parses the text exposition format into {(name, labels): value}."""
+    out = {}
+    line_re = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)')
+    label_re = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = line_re.match(line)
+        if not m:
+            raise AssertionError(f"unparseable metrics line: {line!r}")
+        labels = frozenset(label_re.findall(m.group(3) or ""))
+        out[(m.group(1), labels)] = float(m.group(4))
+    return out
+
+
+class Metrics:
+    """One scrape, with lookups by name and labels."""
+
+    def __init__(self, text):
+        self.text = text
+        self.samples = parse_metrics(text)
+
+    def get(self, name, **labels):
+        """The value of the one sample matching; None when absent."""
+        want = set(labels.items())
+        found = [v for (n, ls), v in self.samples.items()
+                 if n == name and want <= set(ls)]
+        if len(found) > 1:
+            raise AssertionError(f"{name}{labels} matches {len(found)} samples")
+        return found[0] if found else None
+
+    def all(self, name, **labels):
+        want = set(labels.items())
+        return {ls: v for (n, ls), v in self.samples.items()
+                if n == name and want <= set(ls)}
+
+
+class Exporter:
+    """The exporter binary, started with a config file and extra flags."""
+
+    def __init__(self, config=None, args=(), password=None, env=None):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="pgrepl-exp-")
+        self.args = list(args)
+        self.env = dict(os.environ)
+        self.env.update(env or {})
+        if config is not None:
+            path = os.path.join(self.dir, "config.json")
+            with open(path, "w") as f:
+                json.dump(config, f)
+            self.args.append(f"--config.file={path}")
+        if password is not None:
+            pw_path = os.path.join(self.dir, "password")
+            with open(pw_path, "w") as f:
+                f.write(password + "\n")
+            os.chmod(pw_path, 0o600)
+            self.env["PGREPL_PASSWORD_FILE"] = pw_path
+        self.log_path = os.path.join(self.dir, "exporter.log")
+        self.proc = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self):
+        cmd = [EXPORTER, f"--web.listen-address=127.0.0.1:{self.port}",
+               *self.args]
+        self.log_file = open(self.log_path, "w")
+        self.proc = subprocess.Popen(cmd, env=self.env, stdout=self.log_file,
+                                     stderr=subprocess.STDOUT)
+        wait_until(self._listening, 10, what="exporter to listen")
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log_file.close()
+        if exc[0] is not None:
+            sys.stdout.write("---- exporter log (tail) ----\n")
+            sys.stdout.write("".join(self.log().splitlines(True)[-40:]))
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return False
+
+    def _listening(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"exporter exited with {self.proc.returncode}:"
+                                 f" {self.log()}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), 0.2):
+                return True
+        except OSError:
+            return False
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def get(self, path, timeout=5):
+        """(status, body, seconds) of a GET."""
+        t0 = time.monotonic()
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=timeout) as r:
+                return r.status, r.read().decode(), time.monotonic() - t0
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode(), time.monotonic() - t0
+
+    def scrape(self):
+        status, body, _ = self.get("/metrics")
+        assert status == 200, f"/metrics answered {status}"
+        return Metrics(body)
+
+    def wait_metric(self, name, labels, predicate, timeout, what=None):
+        """Scrapes until predicate(value) holds; returns the value."""
+        def check():
+            v = self.scrape().get(name, **labels)
+            return (True, v) if predicate(v) else None
+        return wait_until(check, timeout, interval=0.2,
+                          what=what or f"{name}{labels}")[1]
+
+
+def run_tests(tests):
+    """Runs test functions in order; prints 'N passed, N failed'."""
+    passed = failed = 0
+    for t in tests:
+        log(f"RUN  {t.__name__}")
+        t0 = time.monotonic()
+        try:
+            t()
+            passed += 1
+            log(f"PASS {t.__name__} ({time.monotonic() - t0:.1f}s)")
+        except Exception as e:  # noqa: BLE001 - report and go on
+            failed += 1
+            log(f"FAIL {t.__name__}: {type(e).__name__}: {e}")
+    print(f"{passed} passed, {failed} failed", flush=True)
+    return 1 if failed else 0

@@ -1,0 +1,155 @@
+"""Core integration tests: a real 1 primary + 2 replica PostgreSQL 15
+cluster on loopback and the real exporter binary.
+
+Tolerances: the exporter polls every 1 s (--poll.interval=1s) with a 2 s
+poll timeout. "Within 3 poll intervals" is checked as 3 s plus one
+scrape; recoveries allow the reconnect backoff (capped at 5 s) twice.
+"""
+
+import sys
+import time
+
+from harness import Cluster, Exporter, log, run_tests, wait_until
+
+INTERVAL = 1.0
+ARGS = ["--poll.interval=1s", "--poll.timeout=2s", "--cluster=it"]
+cluster = None
+
+
+def exporter():
+    return Exporter(cluster.config(), ARGS, password=cluster.password())
+
+
+def test_roles_and_up():
+    with exporter() as e:
+        e.wait_metric("pgrepl_up", {"instance": "replica2"}, lambda v: v == 1, 10)
+        m = e.scrape()
+        for name in cluster.names():
+            assert m.get("pgrepl_up", cluster="it", instance=name) == 1, name
+        assert m.get("pgrepl_role", instance="primary", role="primary") == 1
+        assert m.get("pgrepl_role", instance="primary", role="replica") == 0
+        assert m.get("pgrepl_in_recovery", instance="primary") == 0
+        for r in ("replica1", "replica2"):
+            assert m.get("pgrepl_role", instance=r, role="replica") == 1, r
+            assert m.get("pgrepl_role", instance=r, role="primary") == 0, r
+            assert m.get("pgrepl_in_recovery", instance=r) == 1, r
+        version = m.get("pgrepl_server_version_num", instance="primary")
+        assert 150000 <= version < 160000, version
+        assert m.get("pgrepl_build_info") == 1
+        assert m.get("process_resident_memory_bytes") > 0
+        assert m.get("process_open_fds") > 0
+        # One persistent session per instance, no reconnects in steady state.
+        time.sleep(3)
+        m = e.scrape()
+        for name in cluster.names():
+            assert m.get("pgrepl_connections_opened_total", instance=name) == 1, name
+            sessions = cluster.sql(
+                name, "SELECT count(*) FROM pg_stat_activity "
+                      "WHERE application_name = 'pgrepl_exporter'")
+            assert sessions == "1", f"{name}: {sessions} sessions"
+            for kind in ("connect", "query", "timeout"):
+                assert m.get("pgrepl_poll_errors_total", instance=name,
+                             kind=kind) == 0, (name, kind)
+        # The session is read-only with bounded statements.
+        settings = cluster.sql(
+            "primary", "SELECT count(*) FROM pg_stat_activity a "
+            "WHERE application_name = 'pgrepl_exporter' "
+            "AND backend_type = 'client backend'")
+        assert settings == "1"
+        # The password never shows in the log or the metrics.
+        pw = cluster.password()
+        assert pw not in e.log() and pw not in m.text
+
+
+def test_stopped_replica_goes_down_and_recovers():
+    with exporter() as e:
+        e.wait_metric("pgrepl_up", {"instance": "replica1"}, lambda v: v == 1, 10)
+        t0 = time.monotonic()
+        cluster.tool("stop", "replica1")
+        stopped = time.monotonic()
+        e.wait_metric("pgrepl_up", {"instance": "replica1"}, lambda v: v == 0,
+                      3 * INTERVAL + 0.5, what="replica1 up=0 within 3 intervals")
+        log(f"replica1 up=0 {time.monotonic() - stopped:.2f}s after stop returned"
+            f" ({time.monotonic() - t0:.2f}s after stop began)")
+        m = e.scrape()
+        assert m.get("pgrepl_up", instance="primary") == 1
+        assert m.get("pgrepl_up", instance="replica2") == 1
+        # Role is unknown while down: no sample rather than a stale one.
+        assert m.get("pgrepl_role", instance="replica1", role="replica") is None
+        errors = sum(m.all("pgrepl_poll_errors_total", instance="replica1").values())
+        assert errors >= 1, errors
+        cluster.tool("start", "replica1")
+        started = time.monotonic()
+        e.wait_metric("pgrepl_up", {"instance": "replica1"}, lambda v: v == 1, 12,
+                      what="replica1 up=1 after restart")
+        log(f"replica1 up=1 {time.monotonic() - started:.2f}s after start")
+        assert e.proc.poll() is None, "exporter must not restart"
+
+
+def test_frozen_replica_does_not_stall_scrapes():
+    with exporter() as e:
+        e.wait_metric("pgrepl_up", {"instance": "replica2"}, lambda v: v == 1, 10)
+        cluster.tool("freeze", "replica2")
+        try:
+            before = e.scrape()
+            worst = 0.0
+            for _ in range(25):  # about 5 s of scrapes during the freeze
+                status, _, seconds = e.get("/metrics")
+                assert status == 200
+                worst = max(worst, seconds)
+                time.sleep(0.2)
+            log(f"slowest /metrics during freeze: {worst * 1000:.1f} ms")
+            assert worst < 1.0, f"/metrics took {worst:.2f}s during a freeze"
+            after = e.scrape()
+            for name in ("primary", "replica1"):
+                t_before = before.get("pgrepl_last_poll_success_timestamp_seconds",
+                                      instance=name)
+                t_after = after.get("pgrepl_last_poll_success_timestamp_seconds",
+                                    instance=name)
+                assert t_after - t_before >= 3, (name, t_before, t_after)
+                assert after.get("pgrepl_up", instance=name) == 1
+            assert after.get("pgrepl_up", instance="replica2") == 0
+            assert after.get("pgrepl_poll_errors_total", instance="replica2",
+                             kind="timeout") >= 1
+        finally:
+            cluster.tool("thaw", "replica2")
+        e.wait_metric("pgrepl_up", {"instance": "replica2"}, lambda v: v == 1, 15,
+                      what="replica2 up=1 after thaw")
+
+
+def test_starts_with_every_database_down():
+    for name in cluster.names():
+        cluster.tool("stop", name)
+    try:
+        with exporter() as e:
+            wait_until(lambda: e.get("/ready")[0] == 200, 5, what="/ready")
+            m = e.scrape()
+            for name in cluster.names():
+                assert m.get("pgrepl_up", instance=name) == 0, name
+            assert e.get("/healthz")[0] == 200
+            for name in cluster.names():
+                cluster.tool("start", name)
+            for name in cluster.names():
+                e.wait_metric("pgrepl_up", {"instance": name}, lambda v: v == 1,
+                              15, what=f"{name} up after start")
+            m = e.scrape()
+            assert m.get("pgrepl_role", instance="primary", role="primary") == 1
+    finally:
+        for name in cluster.names():
+            cluster.tool("start", name, check=False)
+
+
+def main():
+    global cluster
+    with Cluster(replicas=2) as c:
+        cluster = c
+        return run_tests([
+            test_roles_and_up,
+            test_stopped_replica_goes_down_and_recovers,
+            test_frozen_replica_does_not_stall_scrapes,
+            test_starts_with_every_database_down,
+        ])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
