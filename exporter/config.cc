@@ -6,8 +6,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <unistd.h>
 #include <sstream>
 
+#include "exporter/collector/heartbeat.h"
 #include "exporter/conninfo.h"
 #include "exporter/duration.h"
 #include "exporter/version.h"
@@ -197,6 +199,10 @@ Status Validate(const Config& config) {
   if (config.telemetry_path.empty() || config.telemetry_path[0] != '/') {
     return Status::Invalid("--web.telemetry-path must start with '/'");
   }
+  if (config.heartbeat && !ValidHeartbeatId(config.heartbeat_id)) {
+    return Status::Invalid(
+        "--heartbeat.id must be 1-63 letters, digits, '.', '_' or '-'");
+  }
   static const std::set<std::string> kLevels = {"trace", "debug", "info",
                                                 "warn", "error"};
   if (!kLevels.count(config.log_level)) {
@@ -245,6 +251,11 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv,
                  "path of the metrics endpoint");
   app.add_option("--log.level", cfg.log_level, "trace, debug, info, warn or error");
   app.add_option("--log.format", cfg.log_format, "logfmt or json");
+  app.add_flag("--heartbeat", cfg.heartbeat,
+               "write a heartbeat row on the primary every poll and measure "
+               "skew-free lag on every replica (needs docs/heartbeat.sql)");
+  app.add_option("--heartbeat.id", cfg.heartbeat_id,
+                 "this exporter's heartbeat row (default: the host name)");
   bool version = false;
   app.add_flag("--version", version, "print the version and exit");
   app.footer(kEnvHelp);
@@ -348,6 +359,16 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv,
     }
   } else if (const char* pw = env("PGREPL_PASSWORD"); pw) {
     cfg.password = pw;
+  }
+
+  if (cfg.heartbeat_id.empty()) {
+    char host[256] = {0};
+    gethostname(host, sizeof host - 1);
+    for (char* c = host; *c; ++c) {
+      if (!ValidHeartbeatId(std::string(1, *c))) *c = '_';
+    }
+    cfg.heartbeat_id = host[0] ? host : "pgrepl_exporter";
+    if (cfg.heartbeat_id.size() > 63) cfg.heartbeat_id.resize(63);
   }
 
   Status s = Validate(cfg);

@@ -48,6 +48,11 @@ struct Config {
   std::string log_level = "info";
   std::string log_format = "logfmt";
 
+  // --heartbeat: write a row on the primary every poll and read it back on
+  // every replica (docs/heartbeat.sql). `heartbeat_id` names the row.
+  bool heartbeat = false;
+  std::string heartbeat_id;
+
   // The monitoring user's password (PGREPL_PASSWORD or PGREPL_PASSWORD_FILE).
   // Handed to libpq only; never logged or exported. Empty: libpq decides
   // (conninfo, PGPASSWORD, ~/.pgpass).

@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "exporter/cluster_view.h"
 #include "exporter/fleet.h"
 #include "exporter/metric_sink.h"
 #include "exporter/process_stats.h"
@@ -58,6 +59,52 @@ void EmitInstance(const InstanceSnapshot& s, MetricSink& sink) {
   }
 }
 
+// What the poller derives on its own clock: replica lag, role history.
+void EmitDerived(const InstanceSnapshot& s, MetricSink& sink) {
+  if (s.timeline) {
+    sink.Gauge("pgrepl_timeline_id",
+               "Current timeline: a primary's from its WAL file, a replica's "
+               "from its WAL receiver. Kept while the instance is down.",
+               *s.timeline);
+  }
+  sink.Counter("pgrepl_role_changes_total",
+               "Times the instance switched between primary and replica "
+               "while the exporter watched (promotion, re-clone).",
+               static_cast<double>(s.role_changes));
+  sink.Counter("pgrepl_timeline_changes_total",
+               "Times the instance's timeline changed while the exporter "
+               "watched.",
+               static_cast<double>(s.timeline_changes));
+  if (!s.up || !s.recovery || !s.recovery->in_recovery) return;
+  if (s.replica_lag_seconds) {
+    sink.Gauge("pgrepl_replica_lag_seconds",
+               "How long ago the primary wrote the oldest WAL this replica "
+               "has not replayed, on the exporter's clock; 0 when caught up "
+               "and streaming; grows while the stream is broken; NaN when "
+               "unknown.",
+               *s.replica_lag_seconds);
+  }
+  if (s.replica_lag_bytes) {
+    sink.Gauge("pgrepl_replica_lag_bytes",
+               "The primary's latest WAL position minus this replica's "
+               "replay position.",
+               *s.replica_lag_bytes);
+  }
+  sink.Histogram("pgrepl_replica_lag_poll_seconds",
+                 "pgrepl_replica_lag_seconds observed at every poll, so lag "
+                 "spikes between scrapes stay visible.",
+                 s.replica_lag_histogram.Cumulative(),
+                 s.replica_lag_histogram.sum(),
+                 s.replica_lag_histogram.count());
+  if (s.heartbeat_lag_seconds) {
+    sink.Gauge("pgrepl_heartbeat_lag_seconds",
+               "Time since the exporter wrote the oldest heartbeat this "
+               "replica cannot see yet; 0 when it sees the latest. One clock "
+               "only (--heartbeat).",
+               *s.heartbeat_lag_seconds);
+  }
+}
+
 void EmitProcess(MetricSink& sink) {
   auto p = ReadProcessStats();
   if (!p) return;
@@ -88,11 +135,20 @@ ExporterMetrics::ExporterMetrics(
 std::vector<prometheus::MetricFamily> ExporterMetrics::Collect() const {
   MetricSink root;
   try {
-    for (const auto& snap : store_->All()) {
+    const auto snapshots = store_->All();  // ordered by cluster
+    std::vector<const InstanceSnapshot*> cluster;
+    for (size_t i = 0; i < snapshots.size(); ++i) {
+      const InstanceSnapshot& snap = *snapshots[i];
       MetricSink sink =
-          root.WithBase({{"cluster", snap->cluster}, {"instance", snap->instance}});
-      EmitInstance(*snap, sink);
-      for (const auto& c : *collectors_) c->Emit(*snap, sink);
+          root.WithBase({{"cluster", snap.cluster}, {"instance", snap.instance}});
+      EmitInstance(snap, sink);
+      for (const auto& c : *collectors_) c->Emit(snap, sink);
+      EmitDerived(snap, sink);
+      cluster.push_back(&snap);
+      if (i + 1 == snapshots.size() || snapshots[i + 1]->cluster != snap.cluster) {
+        EmitClusterView(cluster, root);
+        cluster.clear();
+      }
     }
     if (fleet_ != nullptr) fleet_->Emit(root);
     root.Gauge("pgrepl_build_info",

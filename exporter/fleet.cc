@@ -74,20 +74,24 @@ Fleet::~Fleet() {
   // needed: each waits at most one poll timeout.
   static_pollers_.clear();
   discovery_.clear();
+  histories_.clear();
 }
 
 void Fleet::Start() {
-  const auto timing = Poller::TimingFrom(config_);
+  const auto options = Poller::OptionsFrom(config_);
   for (const auto& cluster : config_.clusters) {
+    auto& history = histories_[cluster.name];
+    history = std::make_unique<ClusterHistory>();
     for (const auto& target : cluster.instances) {
       static_pollers_.push_back(std::make_unique<Poller>(
-          cluster.name, target, false, config_.password, timing, collectors_,
+          cluster.name, target, false, options, collectors_, history.get(),
           store_));
       static_pollers_.back()->Start();
     }
     if (!cluster.discovery.host.empty()) {
       auto d = std::make_unique<DiscoveryState>();
       d->cluster = cluster;
+      d->history = history.get();
       DiscoveryState* raw = d.get();
       discovery_.push_back(std::move(d));
       raw->thread = std::thread([this, raw] { DiscoveryLoop(raw); });
@@ -132,9 +136,8 @@ void Fleet::Reconcile(DiscoveryState* d,
         {{"cluster", d->cluster.name}, {"instance", a.name},
          {"address", a.address}});
     auto p = std::make_unique<Poller>(d->cluster.name, t, true,
-                                      config_.password,
-                                      Poller::TimingFrom(config_), collectors_,
-                                      store_);
+                                      Poller::OptionsFrom(config_), collectors_,
+                                      d->history, store_);
     p->Start();
     d->pollers.emplace(a.name, std::move(p));
   }

@@ -49,6 +49,7 @@ class Fleet {
  private:
   struct DiscoveryState {
     ClusterConfig cluster;
+    ClusterHistory* history;  // not own
     std::map<std::string, std::unique_ptr<Poller>> pollers;  // by name
     std::thread thread;
     // Read by Emit, GUARDED_BY(Fleet::mu_).
@@ -64,6 +65,7 @@ class Fleet {
   const Config& config_;
   const std::vector<std::unique_ptr<Collector>>* const collectors_;
   SnapshotStore* const store_;
+  std::map<std::string, std::unique_ptr<ClusterHistory>> histories_;
   std::vector<std::unique_ptr<Poller>> static_pollers_;
   std::vector<std::unique_ptr<DiscoveryState>> discovery_;
 

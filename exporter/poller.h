@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -13,11 +14,19 @@
 #include "exporter/collector/collector.h"
 #include "exporter/config.h"
 #include "exporter/pg/connection.h"
+#include "exporter/position_history.h"
 #include "exporter/snapshot.h"
 
 namespace pgrepl {
 
 class SnapshotStore;
+
+// What the pollers of one cluster share: the primary's WAL positions and
+// heartbeat writes, timed on the exporter's clock. Thread-safe.
+struct ClusterHistory {
+  PositionHistory wal;
+  PositionHistory heartbeat;
+};
 
 // Keeps one persistent session to its instance. Every cycle it runs the
 // collectors within --poll.timeout and publishes a fresh snapshot, so a
@@ -25,13 +34,18 @@ class SnapshotStore;
 // doubling from the poll interval up to --pg.reconnect-backoff-max.
 class Poller {
  public:
-  struct Timing {
+  struct Options {
     std::chrono::milliseconds interval, timeout, connect_timeout, backoff_max;
+    bool heartbeat = false;
+    std::string heartbeat_id;
+    std::string password;  // secret; see Config::password
   };
+  static Options OptionsFrom(const Config& config);
 
   Poller(std::string cluster, InstanceTarget target, bool discovered,
-         std::string password, Timing timing,
+         Options options,
          const std::vector<std::unique_ptr<Collector>>* collectors,  // not own
+         ClusterHistory* history,                                    // not own
          SnapshotStore* store);                                      // not own
   // Stops and joins; may wait up to one poll timeout.
   ~Poller();
@@ -41,24 +55,34 @@ class Poller {
   // Starts the thread. Must be called once.
   void Start();
 
-  static Timing TimingFrom(const Config& config);
-
  private:
+  using Clock = std::chrono::steady_clock;
+
   void Run();
   // Runs one cycle into `s` (which carries the counters forward).
   void PollOnce(InstanceSnapshot* s);
+  // Connects when due; false when the instance cannot be polled now.
+  bool EnsureConnected(InstanceSnapshot* s, Clock::time_point start,
+                       Clock::time_point deadline);
+  // Role/timeline changes, WAL history, replica lag and the heartbeat.
+  void Derive(InstanceSnapshot* s, Clock::time_point deadline);
+  void RecordFailure(InstanceSnapshot* s, const Status& st);
 
   const std::string cluster_;
   const InstanceTarget target_;
   const bool discovered_;
-  const Timing timing_;
+  const Options options_;
   const std::vector<std::unique_ptr<Collector>>* const collectors_;
+  ClusterHistory* const history_;
   SnapshotStore* const store_;
-  Connection conn_;  // used by the poller thread only
 
-  std::chrono::steady_clock::time_point next_connect_{};
+  // Poller thread only.
+  Connection conn_;
+  Clock::time_point next_connect_{};
   std::chrono::milliseconds backoff_{0};
   bool failure_logged_ = false;  // a warning for the current outage is out
+  std::optional<bool> last_in_recovery_;
+  std::optional<Clock::time_point> last_healthy_;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -10,6 +10,10 @@
 #include <vector>
 
 #include "exporter/collector/pg_is_in_recovery.h"
+#include "exporter/collector/pg_replication_slots.h"
+#include "exporter/collector/pg_stat_replication.h"
+#include "exporter/collector/pg_stat_wal_receiver.h"
+#include "exporter/lag_histogram.h"
 
 namespace pgrepl {
 
@@ -44,8 +48,27 @@ struct InstanceSnapshot {
   uint64_t connects = 0;             // sessions opened, monotonic
   std::vector<CollectorRun> collectors;
 
+  // Filled by the collectors; nullopt when not read in the latest poll.
   std::optional<int> server_version_num;
   std::optional<RecoveryInfo> recovery;
+  std::optional<std::vector<StandbyRow>> standbys;
+  std::optional<std::vector<SlotRow>> slots;
+  std::optional<WalReceiverInfo> wal_receiver;  // replicas: nullopt = none
+
+  // Sticky across outages: the last names the replica used upstream, so a
+  // stopped replica is still an expected standby.
+  std::optional<ReplicaIdentity> identity;
+
+  // Derived by the poller on the exporter's own clock (replicas only).
+  std::optional<double> replica_lag_seconds;  // NaN: unknown
+  std::optional<double> replica_lag_bytes;
+  LagHistogram replica_lag_histogram;         // every poll's lag, monotonic
+  std::optional<double> heartbeat_lag_seconds;  // --heartbeat only
+
+  // Role and timeline history, monotonic while the exporter runs.
+  std::optional<uint32_t> timeline;  // current timeline, primary or replica
+  uint64_t role_changes = 0;
+  uint64_t timeline_changes = 0;
 };
 
 }  // namespace pgrepl

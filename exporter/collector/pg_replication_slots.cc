@@ -1,0 +1,89 @@
+// Collector for pg_replication_slots: activity, retained WAL, wal_status.
+#include "exporter/collector/pg_replication_slots.h"
+
+#include "exporter/collector/values.h"
+#include "exporter/metric_sink.h"
+#include "exporter/pg/row_source.h"
+#include "exporter/snapshot.h"
+
+namespace pgrepl {
+
+// Sample row:
+//   slot_name | slot_type | active | retained_bytes | wal_status | safe_wal_size
+//   replica1  | physical  | t      | 0              | reserved   |
+// Retained WAL is measured from the slot's restart_lsn to the current
+// position (the replay position on a standby, where slots can exist too).
+std::string ReplicationSlotsSql(int server_version_num) {
+  const bool v13 = server_version_num >= 130000;
+  return std::string(
+             "SELECT slot_name::text, slot_type, active, "
+             "pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN "
+             "pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END, "
+             "restart_lsn)::bigint AS retained_bytes, ") +
+         (v13 ? "wal_status, safe_wal_size "
+              : "NULL::text AS wal_status, NULL::bigint AS safe_wal_size ") +
+         "FROM pg_replication_slots ORDER BY slot_name";
+}
+
+Status ParseReplicationSlots(const Rows& rows, std::vector<SlotRow>* out) {
+  out->clear();
+  for (size_t i = 0; i < rows.values.size(); ++i) {
+    SlotRow r;
+    r.name = rows.Get(i, "slot_name").value_or("");
+    r.type = rows.Get(i, "slot_type").value_or("");
+    r.active = ParseBool(rows.Get(i, "active")).value_or(false);
+    if (auto b = ParseInt(rows.Get(i, "retained_bytes"))) {
+      r.retained_bytes = *b < 0 ? 0 : static_cast<uint64_t>(*b);
+    }
+    r.wal_status = rows.Get(i, "wal_status");
+    r.safe_wal_size = ParseInt(rows.Get(i, "safe_wal_size"));
+    out->push_back(std::move(r));
+  }
+  return Status::Ok();
+}
+
+Status PgReplicationSlotsCollector::Update(RowSource& db,
+                                           InstanceSnapshot* s) const {
+  auto rows = db.Query(ReplicationSlotsSql(db.server_version()));
+  if (!rows.ok()) return rows.status();
+  std::vector<SlotRow> slots;
+  Status st = ParseReplicationSlots(rows.value(), &slots);
+  if (!st.ok()) return st;
+  s->slots = std::move(slots);
+  return Status::Ok();
+}
+
+void PgReplicationSlotsCollector::Emit(const InstanceSnapshot& s,
+                                       MetricSink& sink) const {
+  if (!s.up || !s.slots) return;
+  for (const auto& r : *s.slots) {
+    LabelPairs labels = {{"slot", r.name}, {"slot_type", r.type}};
+    sink.Gauge("pgrepl_slot_active",
+               "1 when a walsender or decoder is using the slot.",
+               r.active ? 1 : 0, labels);
+    if (r.retained_bytes) {
+      sink.Gauge("pgrepl_slot_retained_wal_bytes",
+                 "WAL kept on disk for the slot: current position minus its "
+                 "restart_lsn.",
+                 static_cast<double>(*r.retained_bytes), labels);
+    }
+    if (r.wal_status) {
+      for (const char* status : kWalStatuses) {
+        LabelPairs l = labels;
+        l.emplace_back("wal_status", status);
+        sink.Gauge("pgrepl_slot_wal_status",
+                   "1 for the slot's current wal_status (reserved, extended, "
+                   "unreserved, lost); PostgreSQL 13+.",
+                   *r.wal_status == status ? 1 : 0, l);
+      }
+    }
+    if (r.safe_wal_size) {
+      sink.Gauge("pgrepl_slot_safe_wal_size_bytes",
+                 "WAL that can still be written before the slot is in danger "
+                 "of losing files; absent when max_slot_wal_keep_size is -1.",
+                 static_cast<double>(*r.safe_wal_size), labels);
+    }
+  }
+}
+
+}  // namespace pgrepl

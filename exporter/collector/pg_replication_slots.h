@@ -1,0 +1,40 @@
+// Collector for pg_replication_slots: activity, retained WAL, wal_status.
+#ifndef PGREPL_EXPORTER_COLLECTOR_PG_REPLICATION_SLOTS_H_
+#define PGREPL_EXPORTER_COLLECTOR_PG_REPLICATION_SLOTS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "exporter/collector/collector.h"
+#include "exporter/pg/rows.h"
+
+namespace pgrepl {
+
+struct SlotRow {
+  std::string name;
+  std::string type;  // physical or logical
+  bool active = false;
+  std::optional<uint64_t> retained_bytes;  // NULL restart_lsn: nothing held
+  std::optional<std::string> wal_status;   // 13+: reserved..lost
+  std::optional<int64_t> safe_wal_size;    // 13+; NULL when unlimited
+};
+
+// The wal_status values, in order of growing danger.
+constexpr const char* kWalStatuses[] = {"reserved", "extended", "unreserved",
+                                        "lost"};
+
+std::string ReplicationSlotsSql(int server_version_num);
+Status ParseReplicationSlots(const Rows& rows, std::vector<SlotRow>* out);
+
+class PgReplicationSlotsCollector : public Collector {
+ public:
+  const char* name() const override { return "pg_replication_slots"; }
+  Status Update(RowSource& db, InstanceSnapshot* s) const override;
+  void Emit(const InstanceSnapshot& s, MetricSink& sink) const override;
+};
+
+}  // namespace pgrepl
+
+#endif  // PGREPL_EXPORTER_COLLECTOR_PG_REPLICATION_SLOTS_H_

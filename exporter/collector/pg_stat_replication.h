@@ -1,0 +1,49 @@
+// Collector for pg_stat_replication: each connected standby as the
+// upstream (normally the primary) sees it.
+#ifndef PGREPL_EXPORTER_COLLECTOR_PG_STAT_REPLICATION_H_
+#define PGREPL_EXPORTER_COLLECTOR_PG_STAT_REPLICATION_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "exporter/collector/collector.h"
+#include "exporter/pg/rows.h"
+
+namespace pgrepl {
+
+struct StandbyRow {
+  std::string application_name;
+  std::string client_addr;  // "" for Unix-socket standbys
+  std::string state;        // startup, catchup, streaming, backup, stopping
+  std::string sync_state;   // async, potential, sync, quorum
+  std::string slot;         // "" when the standby uses no slot
+  std::optional<uint64_t> current_lsn, sent_lsn, write_lsn, flush_lsn,
+      replay_lsn;
+  std::optional<double> write_lag, flush_lag, replay_lag;  // seconds
+  std::optional<double> reply_age;                         // seconds
+};
+
+std::string StatReplicationSql(int server_version_num);
+Status ParseStatReplication(const Rows& rows, std::vector<StandbyRow>* out);
+
+// The time lag to report for one stage, applying the NULL rule:
+// PostgreSQL sets write/flush/replay_lag to NULL once the standby has caught
+// up and nothing new is written. The lag is then 0, but only when the
+// stage's LSN equals the upstream's current LSN; otherwise it is unknown
+// (NaN), never a silent 0.
+double StageLagSeconds(const std::optional<double>& lag,
+                       const std::optional<uint64_t>& stage_lsn,
+                       const std::optional<uint64_t>& current_lsn);
+
+class PgStatReplicationCollector : public Collector {
+ public:
+  const char* name() const override { return "pg_stat_replication"; }
+  Status Update(RowSource& db, InstanceSnapshot* s) const override;
+  void Emit(const InstanceSnapshot& s, MetricSink& sink) const override;
+};
+
+}  // namespace pgrepl
+
+#endif  // PGREPL_EXPORTER_COLLECTOR_PG_STAT_REPLICATION_H_

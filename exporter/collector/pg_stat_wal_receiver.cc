@@ -1,0 +1,129 @@
+// Collector for pg_stat_wal_receiver: a replica's stream from its upstream,
+// and the names it uses there (application_name, slot).
+#include "exporter/collector/pg_stat_wal_receiver.h"
+
+#include "exporter/collector/values.h"
+#include "exporter/conninfo.h"
+#include "exporter/metric_sink.h"
+#include "exporter/pg/row_source.h"
+#include "exporter/snapshot.h"
+
+namespace pgrepl {
+
+// Sample row:
+//   status    | received_tli | flushed_lsn | written_lsn | last_msg_age |
+//   streaming | 1            | 0/3000148   | 0/3000148   | 0.83         |
+//   upstream_host | upstream_port | slot
+//   127.0.0.1     | 5432          | replica1
+// The age uses the replica's own clock at both ends, so skew cannot enter.
+std::string WalReceiverSql(int server_version_num) {
+  const bool v13 = server_version_num >= 130000;
+  return std::string(
+             "SELECT status, received_tli, ") +
+         (v13 ? "flushed_lsn::text AS flushed_lsn, "
+                "written_lsn::text AS written_lsn, "
+              : "received_lsn::text AS flushed_lsn, "
+                "NULL::text AS written_lsn, ") +
+         "extract(epoch FROM clock_timestamp() - last_msg_receipt_time) "
+         "AS last_msg_age, coalesce(sender_host, '') AS upstream_host, "
+         "coalesce(sender_port::text, '') AS upstream_port, "
+         "coalesce(slot_name, '') AS slot FROM pg_stat_wal_receiver";
+}
+
+// Sample row:
+//   primary_conninfo                               | primary_slot_name | cluster_name
+//   host=10.0.0.1 user=replicator application_name=replica1 | replica1 | replica1
+std::string IdentitySql() {
+  return "SELECT current_setting('primary_conninfo') AS primary_conninfo, "
+         "current_setting('primary_slot_name') AS primary_slot_name, "
+         "current_setting('cluster_name') AS cluster_name";
+}
+
+Status ParseWalReceiver(const Rows& rows, std::optional<WalReceiverInfo>* out) {
+  out->reset();
+  if (rows.values.empty()) return Status::Ok();
+  WalReceiverInfo w;
+  w.status = rows.Get(0, "status").value_or("");
+  if (auto tli = ParseInt(rows.Get(0, "received_tli")); tli && *tli >= 0) {
+    w.received_tli = static_cast<uint32_t>(*tli);
+  }
+  w.flushed_lsn = ParseLsnCell(rows.Get(0, "flushed_lsn"));
+  w.written_lsn = ParseLsnCell(rows.Get(0, "written_lsn"));
+  w.last_msg_age = ParseDouble(rows.Get(0, "last_msg_age"));
+  w.upstream_host = rows.Get(0, "upstream_host").value_or("");
+  w.upstream_port = rows.Get(0, "upstream_port").value_or("");
+  w.slot = rows.Get(0, "slot").value_or("");
+  *out = std::move(w);
+  return Status::Ok();
+}
+
+Status ParseIdentity(const Rows& rows, ReplicaIdentity* out) {
+  if (rows.values.size() != 1) return Status::Query("expected one settings row");
+  ReplicaIdentity id;
+  id.slot = rows.Get(0, "primary_slot_name").value_or("");
+  std::string name;
+  if (const auto& conninfo = rows.Get(0, "primary_conninfo");
+      conninfo && !conninfo->empty()) {
+    auto parsed = ParseConninfo(*conninfo);
+    if (parsed.ok()) {
+      auto it = parsed.value().find("application_name");
+      if (it != parsed.value().end()) name = it->second;
+    }
+  }
+  if (name.empty()) name = rows.Get(0, "cluster_name").value_or("");
+  if (name.empty()) name = "walreceiver";
+  id.standby_name = name;
+  *out = std::move(id);
+  return Status::Ok();
+}
+
+Status PgStatWalReceiverCollector::Update(RowSource& db,
+                                          InstanceSnapshot* s) const {
+  if (!s->recovery || !s->recovery->in_recovery) {
+    s->wal_receiver.reset();
+    return Status::Ok();
+  }
+  auto rows = db.Query(WalReceiverSql(db.server_version()));
+  if (!rows.ok()) return rows.status();
+  Status st = ParseWalReceiver(rows.value(), &s->wal_receiver);
+  if (!st.ok()) return st;
+  auto id_rows = db.Query(IdentitySql());
+  if (!id_rows.ok()) return id_rows.status();
+  ReplicaIdentity id;
+  st = ParseIdentity(id_rows.value(), &id);
+  if (!st.ok()) return st;
+  s->identity = std::move(id);
+  return Status::Ok();
+}
+
+void PgStatWalReceiverCollector::Emit(const InstanceSnapshot& s,
+                                      MetricSink& sink) const {
+  if (!s.up || !s.recovery || !s.recovery->in_recovery) return;
+  const auto& w = s.wal_receiver;
+  const bool streaming = w && w->status == "streaming";
+  sink.Gauge("pgrepl_wal_receiver_up",
+             "1 when the replica's WAL receiver is streaming from its "
+             "upstream; 0 when it is absent or in any other state.",
+             streaming ? 1 : 0);
+  if (!w) return;
+  sink.Gauge("pgrepl_wal_receiver_info",
+             "The WAL receiver's status, upstream and slot; value is 1.", 1,
+             {{"status", w->status},
+              {"upstream_host", w->upstream_host},
+              {"upstream_port", w->upstream_port},
+              {"slot", w->slot}});
+  if (w->last_msg_age) {
+    sink.Gauge("pgrepl_wal_receiver_last_message_age_seconds",
+               "Seconds since the WAL receiver last heard from its upstream "
+               "(replica clock at both ends). Idle upstreams send keepalives "
+               "about every wal_sender_timeout/2.",
+               *w->last_msg_age);
+  }
+  if (w->received_tli) {
+    sink.Gauge("pgrepl_wal_receiver_timeline_id",
+               "Timeline of the WAL the receiver last received.",
+               *w->received_tli);
+  }
+}
+
+}  // namespace pgrepl

@@ -1,0 +1,56 @@
+// Collector for pg_stat_wal_receiver: a replica's stream from its upstream,
+// and the names it uses there (application_name, slot).
+#ifndef PGREPL_EXPORTER_COLLECTOR_PG_STAT_WAL_RECEIVER_H_
+#define PGREPL_EXPORTER_COLLECTOR_PG_STAT_WAL_RECEIVER_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "exporter/collector/collector.h"
+#include "exporter/pg/rows.h"
+
+namespace pgrepl {
+
+// The WAL receiver's row. Absent (nullopt in the snapshot) when no WAL
+// receiver process runs, which on a replica means the stream is down.
+struct WalReceiverInfo {
+  std::string status;  // streaming, starting, waiting, restarting, stopping
+  std::optional<uint32_t> received_tli;
+  std::optional<uint64_t> flushed_lsn;  // received_lsn before PostgreSQL 13
+  std::optional<uint64_t> written_lsn;  // PostgreSQL 13+
+  std::optional<double> last_msg_age;   // seconds, replica clock only
+  std::string upstream_host;
+  std::string upstream_port;
+  std::string slot;
+};
+
+// How the replica names itself to its upstream, read from its settings.
+struct ReplicaIdentity {
+  std::string standby_name;  // application_name the upstream will show
+  std::string slot;          // primary_slot_name, "" when none
+};
+
+std::string WalReceiverSql(int server_version_num);
+std::string IdentitySql();
+
+// Parses at most one receiver row; `out` is reset when there is none.
+Status ParseWalReceiver(const Rows& rows, std::optional<WalReceiverInfo>* out);
+
+// The standby name the upstream sees: application_name in
+// primary_conninfo, else cluster_name, else "walreceiver" (PostgreSQL's
+// rule). `primary_conninfo` may hold a password: it is parsed here and
+// dropped, never stored or logged.
+Status ParseIdentity(const Rows& rows, ReplicaIdentity* out);
+
+class PgStatWalReceiverCollector : public Collector {
+ public:
+  const char* name() const override { return "pg_stat_wal_receiver"; }
+  // Runs on replicas only; on a primary it clears the receiver state.
+  Status Update(RowSource& db, InstanceSnapshot* s) const override;
+  void Emit(const InstanceSnapshot& s, MetricSink& sink) const override;
+};
+
+}  // namespace pgrepl
+
+#endif  // PGREPL_EXPORTER_COLLECTOR_PG_STAT_WAL_RECEIVER_H_
