@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh
+scripts/install-deps.sh monitoring
 
 build_dir=${PGREPL_BUILD_DIR:-build}
 jobs=$(nproc)

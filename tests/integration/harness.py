@@ -171,13 +171,14 @@ class Exporter:
             self.env["PGREPL_PASSWORD_FILE"] = pw_path
         self.log_path = os.path.join(self.dir, "exporter.log")
         self.proc = None
+        self.command = [EXPORTER]  # a test may wrap the binary
 
     @property
     def url(self):
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self):
-        cmd = [EXPORTER, f"--web.listen-address=127.0.0.1:{self.port}",
+        cmd = [*self.command, f"--web.listen-address=127.0.0.1:{self.port}",
                *self.args]
         self.log_file = open(self.log_path, "w")
         self.proc = subprocess.Popen(cmd, env=self.env, stdout=self.log_file,

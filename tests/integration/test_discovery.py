@@ -1,0 +1,94 @@
+"""Replica discovery through DNS, re-resolved every poll cycle.
+
+The test gives the exporter its own /etc/hosts in a private mount
+namespace (unshare -m, then a bind mount), so no system file changes.
+The name pgrepl-replicas.test resolves to 127.0.0.1, whose reverse name
+is replica1.pgrepl-replicas.test: the discovered instance is "replica1".
+Editing the file in place makes the name vanish and come back."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from harness import EXPORTER, Cluster, Exporter, run_tests, wait_until
+
+NAME = "pgrepl-replicas.test"
+state = {}
+
+
+def write_hosts(present):
+    # In place (same inode), so the bind mount sees the change.
+    with open(state["hosts"], "w") as f:
+        f.write("127.0.0.2 unrelated.test\n")
+        if present:
+            f.write(f"127.0.0.1 replica1.{NAME} {NAME}\n")
+
+
+def test_discovered_replica_is_polled():
+    e = state["exporter"]
+    e.wait_metric("pgrepl_up", {"instance": "replica1"}, lambda v: v == 1, 15)
+    m = e.scrape()
+    assert m.get("pgrepl_discovered_replicas", cluster="disc") == 1
+    assert m.get("pgrepl_role", instance="replica1", role="replica") == 1
+    assert m.get("pgrepl_standby_connected", instance="primary",
+                 standby="replica1") == 1
+    # replica2 is not discovered, but its slot makes it expected.
+    assert m.get("pgrepl_standby_connected", instance="primary",
+                 standby="replica2") == 1
+    assert m.get("pgrepl_cluster_replicas_expected", cluster="disc") == 1
+
+
+def test_name_vanishes_and_returns():
+    e = state["exporter"]
+    write_hosts(False)
+    wait_until(lambda: e.scrape().get("pgrepl_up", instance="replica1") is None,
+               10, what="replica1 series to disappear")
+    assert e.scrape().get("pgrepl_discovered_replicas", cluster="disc") == 0
+    write_hosts(True)
+    e.wait_metric("pgrepl_up", {"instance": "replica1"}, lambda v: v == 1, 15)
+    assert e.proc.poll() is None
+
+
+def main():
+    if shutil.which("unshare") is None:
+        print("0 passed, 0 failed, 1 skipped: unshare missing")
+        return 0
+    unshare = ["unshare", "-m", "--propagation", "private"]
+    if os.geteuid() != 0:
+        unshare.insert(1, "-r")
+    probe = subprocess.run(unshare + ["true"], capture_output=True)
+    if probe.returncode != 0:
+        print("0 passed, 0 failed, 1 skipped: cannot create a mount namespace")
+        return 0
+    with Cluster(replicas=2) as c:
+        tmp = tempfile.mkdtemp(prefix="pgrepl-hosts-")
+        state["hosts"] = os.path.join(tmp, "hosts")
+        write_hosts(True)
+        config = {"clusters": [{
+            "name": "disc",
+            "primary": {"name": "primary", "conninfo": c.conninfo("primary")},
+            "replica_discovery": {"host": NAME, "port": c.port("replica1"),
+                                  "conninfo": "user=pgrepl_monitor dbname=postgres"},
+        }]}
+        wrapper = os.path.join(tmp, "exporter.sh")
+        with open(wrapper, "w") as f:
+            f.write("#!/bin/sh\nset -e\n"
+                    f"mount --bind {state['hosts']} /etc/hosts\n"
+                    f"exec {EXPORTER} \"$@\"\n")
+        os.chmod(wrapper, 0o755)
+        e = Exporter(config, ["--poll.interval=1s"], password=c.password())
+        e.command = unshare + [wrapper]
+        try:
+            with e:
+                state["exporter"] = e
+                return run_tests([test_discovered_replica_is_polled,
+                                  test_name_vanishes_and_returns])
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
