@@ -176,6 +176,25 @@ void Poller::PollOnce(InstanceSnapshot* s) {
   }
 }
 
+void Poller::DeriveReplicaLag(InstanceSnapshot* s, Clock::time_point now,
+                              Clock::duration keep_source) {
+  const RecoveryInfo& r = *s->recovery;
+  ReplicaLagInput in;
+  in.streaming = s->wal_receiver && s->wal_receiver->status == "streaming";
+  in.receive_lsn = r.receive_lsn;
+  in.replay_lsn = r.replay_lsn;
+  in.now = now;
+  in.last_healthy = last_healthy_;
+  if (r.replay_lsn) {
+    in.behind = history_->wal.Estimate(*r.replay_lsn, now, keep_source);
+  }
+  ReplicaLag lag = ComputeReplicaLag(in);
+  if (lag.healthy) last_healthy_ = now;
+  s->replica_lag_seconds = lag.seconds;
+  s->replica_lag_bytes = lag.bytes;
+  s->replica_lag_histogram.Observe(lag.seconds);
+}
+
 void Poller::Derive(InstanceSnapshot* s, Clock::time_point deadline) {
   const RecoveryInfo& r = *s->recovery;
   const auto now = Clock::now();
@@ -220,21 +239,8 @@ void Poller::Derive(InstanceSnapshot* s, Clock::time_point deadline) {
   }
 
   // A replica: lag against the primary's history, on this process's clock.
-  ReplicaLagInput in;
-  in.streaming = s->wal_receiver && s->wal_receiver->status == "streaming";
-  in.receive_lsn = r.receive_lsn;
-  in.replay_lsn = r.replay_lsn;
-  in.now = now;
-  in.last_healthy = last_healthy_;
-  if (r.replay_lsn) {
-    in.behind = history_->wal.Estimate(*r.replay_lsn, now, keep_source);
-  }
-  ReplicaLag lag = ComputeReplicaLag(in);
-  if (lag.healthy) last_healthy_ = now;
-  s->replica_lag_seconds = lag.seconds;
-  s->replica_lag_bytes = lag.bytes;
-  s->replica_lag_histogram.Observe(lag.seconds);
-
+  // Without a receiver reading, whether it streams is unknown: no lag.
+  if (s->CollectorOk("pg_stat_wal_receiver")) DeriveReplicaLag(s, now, keep_source);
   if (options_.heartbeat) {
     auto t0 = Clock::now();
     auto rows = db.Query(HeartbeatReadSql(options_.heartbeat_id));

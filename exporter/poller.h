@@ -66,6 +66,9 @@ class Poller {
                        Clock::time_point deadline);
   // Role/timeline changes, WAL history, replica lag and the heartbeat.
   void Derive(InstanceSnapshot* s, Clock::time_point deadline);
+  // Replica lag from the cluster's WAL history; feeds the histogram.
+  void DeriveReplicaLag(InstanceSnapshot* s, Clock::time_point now,
+                        Clock::duration keep_source);
   void RecordFailure(InstanceSnapshot* s, const Status& st);
 
   const std::string cluster_;

@@ -19,16 +19,27 @@ ReplicaLag ComputeReplicaLag(const ReplicaLagInput& in) {
   ReplicaLag out{std::numeric_limits<double>::quiet_NaN(), std::nullopt, false};
   if (in.replay_lsn && in.behind) {
     const auto& b = *in.behind;
-    out.seconds = b.caught_up ? 0.0 : Seconds(in.now - b.since);
-    out.bytes = b.caught_up ? 0.0
-                            : static_cast<double>(b.latest - *in.replay_lsn);
+    if (b.caught_up) {
+      out.bytes = 0.0;
+      // Caught up with what the primary wrote is only "0 lag" while the
+      // stream is up; otherwise rule 3 or 4 decides.
+      if (in.streaming) {
+        out.seconds = 0.0;
+        out.healthy = true;
+      }
+    } else {
+      // Clamped at 0: the primary's sample may be stamped a moment after
+      // this poll's clock reading; the replica is still not healthy.
+      out.seconds = Seconds(in.now - b.since);
+      out.bytes = static_cast<double>(b.latest - *in.replay_lsn);
+    }
   } else if (in.streaming && in.receive_lsn && in.replay_lsn &&
              *in.replay_lsn >= *in.receive_lsn) {
     // No primary reference (e.g. a cascaded replica whose upstream is not
     // polled), but streaming with nothing left to replay.
     out.seconds = 0.0;
+    out.healthy = true;
   }
-  out.healthy = in.streaming && out.seconds == 0.0;
   if (!in.streaming && in.last_healthy) {
     double since_healthy = Seconds(in.now - *in.last_healthy);
     out.seconds = std::isnan(out.seconds) ? since_healthy

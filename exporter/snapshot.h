@@ -48,6 +48,14 @@ struct InstanceSnapshot {
   uint64_t connects = 0;             // sessions opened, monotonic
   std::vector<CollectorRun> collectors;
 
+  // True when `collector` ran and succeeded in the latest poll.
+  bool CollectorOk(const std::string& collector) const {
+    for (const auto& c : collectors) {
+      if (c.name == collector) return c.ok;
+    }
+    return false;
+  }
+
   // Filled by the collectors; nullopt when not read in the latest poll.
   std::optional<int> server_version_num;
   std::optional<RecoveryInfo> recovery;

@@ -99,6 +99,8 @@ Status PgStatWalReceiverCollector::Update(RowSource& db,
 void PgStatWalReceiverCollector::Emit(const InstanceSnapshot& s,
                                       MetricSink& sink) const {
   if (!s.up || !s.recovery || !s.recovery->in_recovery) return;
+  // A failed query says nothing about the receiver: no sample, not 0.
+  if (!s.CollectorOk(name())) return;
   const auto& w = s.wal_receiver;
   const bool streaming = w && w->status == "streaming";
   sink.Gauge("pgrepl_wal_receiver_up",

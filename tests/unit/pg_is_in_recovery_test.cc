@@ -103,5 +103,43 @@ TEST(PgIsInRecovery, DownInstanceHasNoRole) {
   EXPECT_TRUE(sink.Take().empty());
 }
 
+// Pause state moved from pg_is_wal_replay_paused() to
+// pg_get_wal_replay_pause_state() in PostgreSQL 14.
+TEST(RecoverySql, VersionChoice) {
+  for (int v : {120000, 130011, 139999}) {
+    std::string sql = RecoverySql(v);
+    EXPECT_NE(sql.find("pg_is_wal_replay_paused"), std::string::npos) << v;
+    EXPECT_EQ(sql.find("pg_get_wal_replay_pause_state"), std::string::npos) << v;
+  }
+  for (int v : {140000, 150018, 170000}) {
+    std::string sql = RecoverySql(v);
+    EXPECT_NE(sql.find("pg_get_wal_replay_pause_state"), std::string::npos) << v;
+    EXPECT_EQ(sql.find("pg_is_wal_replay_paused"), std::string::npos) << v;
+  }
+}
+
+TEST(PgIsInRecovery, UpdateUsesTheConnectionsServerVersion) {
+  class Recording : public RowSource {
+   public:
+    explicit Recording(int v) : v_(v) {}
+    Result<Rows> Query(const std::string& sql) override {
+      asked = sql;
+      return RoleRow("t", std::to_string(v_));
+    }
+    int server_version() const override { return v_; }
+    std::string asked;
+
+   private:
+    int v_;
+  };
+  Recording pg13(130011);
+  InstanceSnapshot s;
+  ASSERT_TRUE(PgIsInRecoveryCollector().Update(pg13, &s).ok());
+  EXPECT_NE(pg13.asked.find("pg_is_wal_replay_paused"), std::string::npos);
+  Recording pg14(140000);
+  ASSERT_TRUE(PgIsInRecoveryCollector().Update(pg14, &s).ok());
+  EXPECT_NE(pg14.asked.find("pg_get_wal_replay_pause_state"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace pgrepl

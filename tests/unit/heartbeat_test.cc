@@ -1,0 +1,67 @@
+// Tests for exporter/collector/heartbeat: id validation and the read row.
+#include "exporter/collector/heartbeat.h"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+
+namespace pgrepl {
+namespace {
+
+Rows SeqRows(std::initializer_list<std::optional<std::string>> cells) {
+  Rows r;
+  r.columns = {"seq"};
+  for (const auto& c : cells) r.values.push_back({c});
+  return r;
+}
+
+TEST(ValidHeartbeatId, AcceptsNamesOfTheAllowedCharacters) {
+  for (const std::string& id :
+       {std::string("host-1.example_x"), std::string("a"), std::string("A9"),
+        std::string("exporter-01"), std::string("..."), std::string("-_."),
+        std::string(63, 'x')}) {
+    EXPECT_TRUE(ValidHeartbeatId(id)) << id;
+  }
+}
+
+TEST(ValidHeartbeatId, RejectsUnsafeOrOversizedNames) {
+  for (const std::string& id :
+       {std::string(""), std::string("a'b"), std::string("a b"),
+        std::string(64, 'x'), std::string("a\"b"), std::string("a;b"),
+        std::string("a\\b"), std::string("a/b"), std::string("a\nb"),
+        std::string("a\tb"), std::string("x'); DROP TABLE t; --"),
+        std::string("caf\xc3\xa9"), std::string("a\0b", 3)}) {
+    EXPECT_FALSE(ValidHeartbeatId(id)) << id;
+  }
+}
+
+TEST(ParseHeartbeatRow, OneRowWithSeq) {
+  EXPECT_EQ(ParseHeartbeatRow(SeqRows({"1795752286210"})), 1795752286210);
+  EXPECT_EQ(ParseHeartbeatRow(SeqRows({"0"})), 0);
+}
+
+TEST(ParseHeartbeatRow, NoRowYet) {
+  EXPECT_FALSE(ParseHeartbeatRow(SeqRows({})).has_value());
+  EXPECT_FALSE(ParseHeartbeatRow(Rows{}).has_value());
+}
+
+TEST(ParseHeartbeatRow, NullOrGarbageIsNotZero) {
+  EXPECT_FALSE(ParseHeartbeatRow(SeqRows({std::nullopt})).has_value());
+  EXPECT_FALSE(ParseHeartbeatRow(SeqRows({""})).has_value());
+  EXPECT_FALSE(ParseHeartbeatRow(SeqRows({"12x"})).has_value());
+}
+
+TEST(ParseHeartbeatRow, MissingColumnIsNotZero) {
+  Rows r;
+  r.columns = {"written_at"};
+  r.values = {{std::string("2026-01-01 00:00:00+00")}};
+  EXPECT_FALSE(ParseHeartbeatRow(r).has_value());
+}
+
+TEST(ParseHeartbeatRow, MoreThanOneRowIsAmbiguous) {
+  EXPECT_FALSE(ParseHeartbeatRow(SeqRows({"1", "2"})).has_value());
+}
+
+}  // namespace
+}  // namespace pgrepl
