@@ -12,6 +12,7 @@
 #include "exporter/collector/heartbeat.h"
 #include "exporter/conninfo.h"
 #include "exporter/duration.h"
+#include "exporter/lag_limit.h"
 #include "exporter/version.h"
 
 namespace pgrepl {
@@ -211,6 +212,19 @@ Status Validate(const Config& config) {
   if (config.log_format != "logfmt" && config.log_format != "json") {
     return Status::Invalid("--log.format must be logfmt or json");
   }
+  if (config.sidecar) {
+    size_t instances = 0;
+    bool discovery = false;
+    for (const auto& c : config.clusters) {
+      instances += c.instances.size();
+      discovery = discovery || !c.discovery.host.empty();
+    }
+    if (instances != 1 || discovery) {
+      return Status::Invalid("--sidecar needs exactly one configured instance, got " +
+                             std::to_string(instances) +
+                             (discovery ? " plus replica discovery" : ""));
+    }
+  }
   return Status::Ok();
 }
 
@@ -226,6 +240,7 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv,
   std::vector<std::string> primaries, replicas;
   std::string cluster = getenv_or("PGREPL_CLUSTER", "default");
   std::string config_file, interval, timeout, connect_timeout, backoff_max;
+  std::string replica_max_lag;
 
   CLI::App app{"pgrepl_exporter: PostgreSQL streaming replication exporter",
                "pgrepl_exporter"};
@@ -249,6 +264,13 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv,
                  "address to serve HTTP on, [host:]port");
   app.add_option("--web.telemetry-path", cfg.telemetry_path,
                  "path of the metrics endpoint");
+  app.add_option("--web.config.file", cfg.web_config_file,
+                 "exporter-toolkit web config (YAML): TLS and basic auth");
+  app.add_flag("--sidecar", cfg.sidecar,
+               "watch exactly one local instance; health checks default to it");
+  app.add_option("--health.replica-max-lag", replica_max_lag,
+                 "lag limit of /replica and /read-only without ?max_lag=: a "
+                 "duration (5s) or a size (16MB) (default 5s)");
   app.add_option("--log.level", cfg.log_level, "trace, debug, info, warn or error");
   app.add_option("--log.format", cfg.log_format, "logfmt or json");
   app.add_flag("--heartbeat", cfg.heartbeat,
@@ -297,6 +319,19 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv,
         std::tuple{&backoff_max, "--pg.reconnect-backoff-max", &cfg.reconnect_backoff_max}}) {
     Status s = set_duration(*text, flag, out);
     if (!s.ok()) return s;
+  }
+
+  if (!replica_max_lag.empty()) {
+    auto limit = ParseLagLimit(replica_max_lag);
+    if (!limit.ok()) {
+      return Status::Invalid("--health.replica-max-lag: " + limit.status().message());
+    }
+    cfg.health_replica_max_lag = limit.value();
+  }
+  if (!cfg.web_config_file.empty()) {
+    auto web = LoadWebConfig(cfg.web_config_file);
+    if (!web.ok()) return web.status();
+    cfg.web = std::move(web).value();
   }
 
   // Targets from flags form one cluster.

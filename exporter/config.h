@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "exporter/lag_limit.h"
 #include "exporter/status.h"
+#include "exporter/web_config.h"
 
 namespace pgrepl {
 
@@ -52,6 +54,18 @@ struct Config {
   // every replica (docs/heartbeat.sql). `heartbeat_id` names the row.
   bool heartbeat = false;
   std::string heartbeat_id;
+
+  // --sidecar: the exporter watches exactly one (local) instance, which the
+  // health checks (/primary, /replica, /read-only) use when a request
+  // names none.
+  bool sidecar = false;
+  // --health.replica-max-lag: the lag limit of /replica and /read-only
+  // when a request gives no max_lag, and of the status page's colours.
+  LagLimit health_replica_max_lag;  // default 5s
+  // --web.config.file: TLS and basic auth for every endpoint, in the
+  // exporter-toolkit format (docs/http.md). Empty: plain HTTP, no auth.
+  std::string web_config_file;
+  WebConfig web;
 
   // The monitoring user's password (PGREPL_PASSWORD or PGREPL_PASSWORD_FILE).
   // Handed to libpq only; never logged or exported. Empty: libpq decides

@@ -8,28 +8,45 @@
 #include <sstream>
 #include <vector>
 
+#include "exporter/config.h"
 #include "exporter/exporter_metrics.h"
+#include "exporter/health_request.h"
 #include "exporter/snapshot_store.h"
+#include "exporter/status_json.h"
+#include "exporter/status_page.h"
+#include "exporter/status_report.h"
+#include "exporter/tls_context.h"
 
 namespace pgrepl {
 namespace {
+
+constexpr char kText[] = "text/plain; charset=utf-8";
 
 bool IsHead(mg_connection* conn) {
   const mg_request_info* ri = mg_get_request_info(conn);
   return ri && ri->request_method && std::strcmp(ri->request_method, "HEAD") == 0;
 }
 
+const char* ReasonPhrase(int code) {
+  switch (code) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 503: return "Service Unavailable";
+    default: return "Internal Server Error";
+  }
+}
+
+// Sends a complete response; HEAD gets the same headers and no body.
+// `extra_headers` is zero or more "Name: value\r\n" lines.
 int Reply(mg_connection* conn, int code, const char* content_type,
-          const std::string& body) {
-  const char* reason = code == 200 ? "OK"
-                       : code == 503 ? "Service Unavailable"
-                       : code == 404 ? "Not Found"
-                       : code == 405 ? "Method Not Allowed"
-                                     : "Error";
+          const std::string& body, const char* extra_headers = "") {
   mg_printf(conn,
             "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-            "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n",
-            code, reason, content_type, body.size());
+            "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n%s\r\n",
+            code, ReasonPhrase(code), content_type, body.size(), extra_headers);
   if (!IsHead(conn)) mg_write(conn, body.data(), body.size());
   return code;
 }
@@ -48,35 +65,70 @@ int LogMessage(const mg_connection*, const char*) {
 
 }  // namespace
 
-std::string HttpServer::CivetListenSpec(const std::string& listen_address) {
+HttpOptions HttpOptions::From(const Config& config) {
+  HttpOptions o;
+  o.listen_address = config.listen_address;
+  o.telemetry_path = config.telemetry_path;
+  o.web = config.web;
+  o.sidecar = config.sidecar;
+  o.health.default_limit = config.health_replica_max_lag;
+  // A poll publishes within interval + timeout; allow for one missed cycle.
+  o.health.stale_after = 3 * config.poll_interval + 2 * config.poll_timeout;
+  return o;
+}
+
+std::string HttpServer::CivetListenSpec(const std::string& listen_address,
+                                        bool tls) {
   std::string a = listen_address;
   if (!a.empty() && a[0] == ':') a = a.substr(1);
+  if (tls && !a.empty()) a += 's';
   return a;
 }
 
 HttpServer::HttpServer(HttpOptions options, const ExporterMetrics* metrics,
                        const SnapshotStore* store)
-    : options_(std::move(options)), metrics_(metrics), store_(store) {}
+    : options_(std::move(options)),
+      metrics_(metrics),
+      store_(store),
+      auth_(options_.web.basic_auth_users) {}
 
 HttpServer::~HttpServer() {
   if (ctx_ != nullptr) mg_stop(ctx_);
+  if (library_initialised_) mg_exit_library();
+  // tls_ outlives civetweb's use of it: mg_stop() has returned.
 }
 
 Status HttpServer::Start() {
-  std::string ports = CivetListenSpec(options_.listen_address);
+  const bool tls = options_.web.tls.has_value();
+  std::string ports = CivetListenSpec(options_.listen_address, tls);
   if (ports.empty()) return Status::Invalid("--web.listen-address is empty");
+  if (tls) {
+    Status compat = TlsContext::CheckCivetwebCompat();
+    if (!compat.ok()) return compat;
+    auto context = TlsContext::Create(*options_.web.tls);
+    if (!context.ok()) {
+      return Status::Invalid("--web.config.file: " + context.status().message());
+    }
+    tls_ = std::move(context).value();
+    library_initialised_ = true;
+    if ((mg_init_library(MG_FEATURES_TLS) & MG_FEATURES_TLS) == 0) {
+      return Status::Invalid("--web.config.file: civetweb cannot initialise TLS");
+    }
+  }
   std::string threads = std::to_string(options_.threads);
   std::string timeout = std::to_string(options_.request_timeout_ms);
   std::string max_size = std::to_string(options_.max_request_size);
+  std::string keep_alive = std::to_string(options_.keep_alive_timeout_ms);
   const char* opts[] = {"listening_ports", ports.c_str(),
                         "num_threads", threads.c_str(),
                         "request_timeout_ms", timeout.c_str(),
                         "max_request_size", max_size.c_str(),
                         "enable_keep_alive", "yes",
-                        "keep_alive_timeout_ms", "5000",
+                        "keep_alive_timeout_ms", keep_alive.c_str(),
                         nullptr};
   mg_callbacks callbacks{};
   callbacks.log_message = LogMessage;
+  if (tls) callbacks.external_ssl_ctx = ExternalSslContext;
   mg_init_data init{};
   init.callbacks = &callbacks;
   init.user_data = this;
@@ -97,51 +149,95 @@ Status HttpServer::Start() {
     return Status::Invalid("--web.listen-address " + options_.listen_address +
                            ": " + why);
   }
-  std::string metrics_pattern = options_.telemetry_path + "$";
-  mg_set_request_handler(ctx_, metrics_pattern.c_str(), HandleMetrics, this);
-  mg_set_request_handler(ctx_, "/healthz$", HandleHealthz, this);
-  mg_set_request_handler(ctx_, "/ready$", HandleReady, this);
-  mg_set_request_handler(ctx_, "/$", HandleRoot, this);
+  // One handler for every path, so the method and authentication checks
+  // cannot be bypassed by a path no handler was registered for.
+  mg_set_request_handler(ctx_, "/", HandleRequest, this);
   return Status::Ok();
 }
 
-int HttpServer::HandleMetrics(mg_connection* conn, void* p) {
+int HttpServer::ExternalSslContext(void** ssl_ctx, void* p) {
   auto* self = static_cast<HttpServer*>(p);
-  if (!MethodAllowed(conn)) return Reply(conn, 405, "text/plain", "GET or HEAD only\n");
-  std::string body;
+  // Creation: hand civetweb our context. Release (non-null): keep it, the
+  // TlsContext frees it after mg_stop().
+  if (*ssl_ctx == nullptr) *ssl_ctx = self->tls_->ssl_ctx();
+  return 1;
+}
+
+int HttpServer::HandleRequest(mg_connection* conn, void* p) {
+  // No exception may unwind into civetweb's C code.
   try {
-    std::ostringstream out;
-    prometheus::TextSerializer().Serialize(out, self->metrics_->Collect());
-    body = out.str();
+    return static_cast<const HttpServer*>(p)->Dispatch(conn);
   } catch (...) {
-    return Reply(conn, 500, "text/plain", "serialization failed\n");
+    return Reply(conn, 500, kText, "internal error\n");
   }
-  return Reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", body);
 }
 
-int HttpServer::HandleHealthz(mg_connection* conn, void*) {
-  return Reply(conn, 200, "text/plain", "ok: exporter process is alive\n");
-}
-
-int HttpServer::HandleReady(mg_connection* conn, void* p) {
-  auto* self = static_cast<HttpServer*>(p);
-  if (self->store_->AnyPolled()) {
-    return Reply(conn, 200, "text/plain", "ok: at least one poll completed\n");
+int HttpServer::Dispatch(mg_connection* conn) const {
+  if (!MethodAllowed(conn)) {
+    return Reply(conn, 405, kText, "GET or HEAD only\n", "Allow: GET, HEAD\r\n");
   }
-  return Reply(conn, 503, "text/plain", "not ready: no poll has completed yet\n");
+  if (auth_.enabled() && !auth_.Check(mg_get_header(conn, "Authorization"))) {
+    return Reply(conn, 401, kText, "unauthorized\n",
+                 "WWW-Authenticate: Basic realm=\"pgrepl_exporter\", charset=\"UTF-8\"\r\n");
+  }
+  const mg_request_info* ri = mg_get_request_info(conn);
+  const std::string path = ri->local_uri ? ri->local_uri : "";
+  if (path == options_.telemetry_path) return HandleMetrics(conn);
+  if (path == "/healthz") return Reply(conn, 200, kText, "ok: exporter process is alive\n");
+  if (path == "/ready") return HandleReady(conn);
+  if (path == "/primary") return HandleHealth(conn, HealthCheck::kPrimary);
+  if (path == "/replica") return HandleHealth(conn, HealthCheck::kReplica);
+  if (path == "/read-only") return HandleHealth(conn, HealthCheck::kReadOnly);
+  if (path == "/status") return HandleStatusJson(conn);
+  if (path == "/") return HandleStatusPage(conn);
+  return Reply(conn, 404, kText, "not found\n");
 }
 
-int HttpServer::HandleRoot(mg_connection* conn, void* p) {
-  auto* self = static_cast<HttpServer*>(p);
-  std::string path = self->options_.telemetry_path;
-  std::string body =
-      "<!doctype html><html><head><meta charset=\"utf-8\">"
-      "<title>pgrepl_exporter</title></head><body>"
-      "<h1>pgrepl_exporter</h1><ul>"
-      "<li><a href=\"" + path + "\">metrics</a></li>"
-      "<li><a href=\"/healthz\">healthz</a></li>"
-      "<li><a href=\"/ready\">ready</a></li></ul></body></html>\n";
-  return Reply(conn, 200, "text/html; charset=utf-8", body);
+int HttpServer::HandleMetrics(mg_connection* conn) const {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, metrics_->Collect());
+  return Reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", out.str());
+}
+
+int HttpServer::HandleReady(mg_connection* conn) const {
+  if (store_->AnyPolled()) {
+    return Reply(conn, 200, kText, "ok: at least one poll completed\n");
+  }
+  return Reply(conn, 503, kText, "not ready: no poll has completed yet\n");
+}
+
+int HttpServer::HandleHealth(mg_connection* conn, HealthCheck check) const {
+  const mg_request_info* ri = mg_get_request_info(conn);
+  auto request = ParseHealthRequest(ri->query_string ? ri->query_string : "",
+                                    check != HealthCheck::kPrimary);
+  if (!request.ok()) {
+    return Reply(conn, 400, kText, "bad request: " + request.status().message() + "\n");
+  }
+  const auto entries = store_->Entries();
+  InstanceChoice choice = ChooseInstance(entries, request.value(), options_.sidecar);
+  if (choice.http_status != 200) {
+    return Reply(conn, choice.http_status, kText, choice.reason + "\n");
+  }
+  const SnapshotStore::Entry& entry = entries[choice.index];
+  const LagLimit& limit = request.value().max_lag.value_or(options_.health.default_limit);
+  HealthVerdict v = DecideHealth(check, *entry.snapshot, entry.recent_lag, limit,
+                                 options_.health, InstanceSnapshot::WallClock::now());
+  return Reply(conn, v.ok ? 200 : 503, kText, v.reason + "\n");
+}
+
+int HttpServer::HandleStatusPage(mg_connection* conn) const {
+  StatusReport report = BuildStatusReport(store_->Entries(), options_.health,
+                                          InstanceSnapshot::WallClock::now());
+  return Reply(conn, 200, "text/html; charset=utf-8",
+               RenderStatusPage(report, options_.telemetry_path),
+               "Content-Security-Policy: default-src 'none'; style-src "
+               "'unsafe-inline'; img-src data:\r\n");
+}
+
+int HttpServer::HandleStatusJson(mg_connection* conn) const {
+  StatusReport report = BuildStatusReport(store_->Entries(), options_.health,
+                                          InstanceSnapshot::WallClock::now());
+  return Reply(conn, 200, "application/json", RenderStatusJson(report));
 }
 
 }  // namespace pgrepl

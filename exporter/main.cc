@@ -44,8 +44,7 @@ int main(int argc, char** argv) {
   const auto collectors = pgrepl::DefaultCollectors();
   pgrepl::Fleet fleet(config, &collectors, &store);
   pgrepl::ExporterMetrics metrics(&store, &collectors, &fleet);
-  pgrepl::HttpServer http({config.listen_address, config.telemetry_path},
-                          &metrics, &store);
+  pgrepl::HttpServer http(pgrepl::HttpOptions::From(config), &metrics, &store);
   if (auto st = http.Start(); !st.ok()) {
     std::fprintf(stderr, "pgrepl_exporter: error: %s\n", st.message().c_str());
     return 2;
@@ -53,7 +52,11 @@ int main(int argc, char** argv) {
   pgrepl::Log(spdlog::level::info, "starting",
               {{"version", pgrepl::Version()},
                {"listen", config.listen_address},
-               {"path", config.telemetry_path}});
+               {"path", config.telemetry_path},
+               {"tls", config.web.tls ? "on" : "off"},
+               {"basic_auth_users", std::to_string(config.web.basic_auth_users.size())},
+               {"sidecar", config.sidecar ? "true" : "false"},
+               {"replica_max_lag", config.health_replica_max_lag.text}});
   for (const auto& c : config.clusters) {
     for (const auto& t : c.instances) {
       pgrepl::Log(spdlog::level::info, "target",

@@ -7,7 +7,9 @@ void SnapshotStore::Publish(Ptr snapshot) {
   std::lock_guard<std::mutex> lock(mu_);
   if (snapshot->polled) any_polled_ = true;
   auto key = std::make_pair(snapshot->cluster, snapshot->instance);
-  snapshots_[key] = std::move(snapshot);
+  Entry& entry = snapshots_[key];
+  if (snapshot->polled) entry.recent_lag.Push(LagWindow::SampleOf(*snapshot));
+  entry.snapshot = std::move(snapshot);
 }
 
 void SnapshotStore::Remove(const std::string& cluster,
@@ -20,7 +22,15 @@ std::vector<SnapshotStore::Ptr> SnapshotStore::All() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<Ptr> out;
   out.reserve(snapshots_.size());
-  for (const auto& [key, snap] : snapshots_) out.push_back(snap);
+  for (const auto& [key, entry] : snapshots_) out.push_back(entry.snapshot);
+  return out;
+}
+
+std::vector<SnapshotStore::Entry> SnapshotStore::Entries() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Entry> out;
+  out.reserve(snapshots_.size());
+  for (const auto& [key, entry] : snapshots_) out.push_back(entry);
   return out;
 }
 

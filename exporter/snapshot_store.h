@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "exporter/lag_window.h"
 #include "exporter/snapshot.h"
 
 namespace pgrepl {
@@ -20,17 +21,26 @@ class SnapshotStore {
  public:
   using Ptr = std::shared_ptr<const InstanceSnapshot>;
 
+  // A snapshot with the lag of its instance's latest polls; the newest
+  // sample of `recent_lag` is the snapshot's own (polled snapshots only).
+  struct Entry {
+    Ptr snapshot;
+    LagWindow recent_lag;
+  };
+
   void Publish(Ptr snapshot);
   void Remove(const std::string& cluster, const std::string& instance);
   // Ordered by (cluster, instance).
   std::vector<Ptr> All() const;
+  // Like All(), with each instance's lag history, read under one lock.
+  std::vector<Entry> Entries() const;
   // True once any instance has finished a poll cycle.
   bool AnyPolled() const;
 
  private:
   mutable std::mutex mu_;
-  std::map<std::pair<std::string, std::string>, Ptr> snapshots_;  // GUARDED_BY(mu_)
-  bool any_polled_ = false;                                          // GUARDED_BY(mu_)
+  std::map<std::pair<std::string, std::string>, Entry> snapshots_;  // GUARDED_BY(mu_)
+  bool any_polled_ = false;                                            // GUARDED_BY(mu_)
 };
 
 }  // namespace pgrepl

@@ -7,12 +7,15 @@ packages=(
   build-essential cmake pkg-config git python3 procps iproute2 curl
   libpq-dev prometheus-cpp-dev libcivetweb-dev libspdlog-dev
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev
+  libssl-dev libyaml-cpp-dev libcrypt-dev openssl
   postgresql-15 postgresql-client-15
 )
 # Extra groups are asked for by the callers (e.g. "monitoring").
 for group in "$@"; do
   case "$group" in
     monitoring) packages+=(prometheus prometheus-alertmanager) ;;
+    # Headless browser for the status page test (tests/integration/test_http.py).
+    browser) packages+=(chromium fonts-dejavu-core) ;;
     *) echo "install-deps.sh: unknown group: $group" >&2; exit 2 ;;
   esac
 done

@@ -193,5 +193,45 @@ TEST(Config, PasswordFromFileWinsAndIsTrimmed) {
   EXPECT_FALSE(Parse({"--primary=host=p"}, env3).ok());
 }
 
+TEST(Config, SidecarNeedsExactlyOneInstance) {
+  auto one = Parse({"--replica=host=localhost port=5432", "--sidecar"});
+  ASSERT_TRUE(one.ok()) << one.status().message();
+  EXPECT_TRUE(one.value().config.sidecar);
+  auto two = Parse({"--primary=host=a", "--replica=host=b", "--sidecar"});
+  ASSERT_FALSE(two.ok());
+  EXPECT_NE(two.status().message().find("--sidecar"), std::string::npos);
+  Env env;
+  env.vars["DB_REPLICA_HOST"] = "replicas.example";
+  EXPECT_FALSE(Parse({"--sidecar"}, env).ok());
+  EXPECT_FALSE(Parse({"--primary=host=a"}).value().config.sidecar);
+}
+
+TEST(Config, HealthReplicaMaxLag) {
+  auto def = Parse({"--primary=host=a"});
+  ASSERT_TRUE(def.ok());
+  EXPECT_EQ(def.value().config.health_replica_max_lag.text, "5s");
+  auto size = Parse({"--primary=host=a", "--health.replica-max-lag=16MB"});
+  ASSERT_TRUE(size.ok()) << size.status().message();
+  EXPECT_EQ(size.value().config.health_replica_max_lag.kind, LagLimit::Kind::kBytes);
+  auto bad = Parse({"--primary=host=a", "--health.replica-max-lag=soon"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("--health.replica-max-lag"), std::string::npos);
+}
+
+TEST(Config, WebConfigFile) {
+  std::string path = TempFile("basic_auth_users:\n  alice: not-a-hash\n");
+  auto bad = Parse({"--primary=host=a", "--web.config.file=" + path});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("not a bcrypt hash"), std::string::npos);
+  EXPECT_EQ(bad.status().message().find("not-a-hash"), std::string::npos);
+  std::string empty = TempFile("");
+  auto ok = Parse({"--primary=host=a", "--web.config.file=" + empty});
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_FALSE(ok.value().config.web.tls);
+  EXPECT_FALSE(Parse({"--primary=host=a", "--web.config.file=/nonexistent.yml"}).ok());
+  unlink(path.c_str());
+  unlink(empty.c_str());
+}
+
 }  // namespace
 }  // namespace pgrepl
