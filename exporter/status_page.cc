@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "exporter/size.h"
 #include "exporter/version.h"
 
 namespace pgrepl {
@@ -47,6 +46,17 @@ std::string Fmt(const char* format, double value) {
   return buf;
 }
 
+// "512 B", "182.7 kB", "16.0 MB": for reading, not parsing.
+std::string HumanBytes(double bytes) {
+  static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB"};
+  size_t unit = 0;
+  while (bytes >= 1024 && unit + 1 < std::size(kUnits)) {
+    bytes /= 1024;
+    ++unit;
+  }
+  return unit == 0 ? Fmt("%.0f B", bytes) : Fmt("%.1f ", bytes) + kUnits[unit];
+}
+
 const char* BandColour(LagBand band) {
   switch (band) {
     case LagBand::kGood: return "#2e9e44";
@@ -61,7 +71,7 @@ std::string LagText(const InstanceStatus& i) {
   if (i.role != "replica") return "";
   std::string out = i.lag_seconds ? Fmt("%.3f s", *i.lag_seconds) : "unknown";
   if (i.lag_bytes) {
-    out += " / " + FormatSize(static_cast<uint64_t>(std::max(0.0, *i.lag_bytes)));
+    out += " / " + HumanBytes(std::max(0.0, *i.lag_bytes));
   }
   return out;
 }
@@ -120,7 +130,8 @@ std::string SlotsCell(const InstanceStatus& i) {
              HtmlEscape(*s.wal_status) + "</span>";
     }
     if (s.retained_bytes) {
-      out += " <span class=\"muted\">(" + FormatSize(*s.retained_bytes) + " retained)</span>";
+      out += " <span class=\"muted\">(" + HumanBytes(static_cast<double>(*s.retained_bytes)) +
+             " retained)</span>";
     }
     out += "</li>";
   }

@@ -3,6 +3,7 @@
 #include "exporter/tls_context.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -50,6 +51,13 @@ Result<std::unique_ptr<TlsContext>> TlsContext::Create(const TlsServerConfig& co
   if (!ctx) return Status::Invalid("TLS: cannot create a context: " + OpenSslError());
   SSL_CTX* c = ctx.get();
   const std::string where = "tls_server_config.";
+  for (auto [key, path] : {std::pair{"cert_file", &config.cert_file},
+                           std::pair{"key_file", &config.key_file},
+                           std::pair{"client_ca_file", &config.client_ca_file}}) {
+    if (!path->empty() && access(path->c_str(), R_OK) != 0) {
+      return Status::Invalid(where + key + " " + *path + ": cannot read");
+    }
+  }
   if (SSL_CTX_use_certificate_chain_file(c, config.cert_file.c_str()) != 1) {
     return Status::Invalid(where + "cert_file " + config.cert_file + ": " + OpenSslError());
   }

@@ -1,0 +1,248 @@
+"""--web.config.file (exporter-toolkit format): TLS with certificates this
+test makes with openssl, client-certificate policies, basic auth, plain
+HTTP on the TLS port, and bad configurations. No database is needed: the
+exporter watches a target that is down and serves all the same.
+"""
+
+import base64
+import ctypes
+import http.client
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+from harness import EXPORTER, Exporter, log, run_tests
+
+DOWN_TARGET = "--primary=host=127.0.0.1 port=1 user=nobody dbname=postgres"
+PASSWORD = "correct horse battery staple"
+pki = None
+
+
+class Pki:
+    """A CA with server and client certificates, plus a rogue CA and a
+    client certificate it signed, all P-256 and valid for one day."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="pgrepl-pki-")
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def openssl(self, *args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True,
+                       cwd=self.dir, timeout=30)
+
+    def ca(self, name):
+        self.openssl("req", "-x509", "-newkey", "ec", "-pkeyopt",
+                     "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+                     "-subj", f"/CN={name}", "-keyout", f"{name}.key",
+                     "-out", f"{name}.crt")
+
+    def leaf(self, name, ca, extensions):
+        with open(self.path(f"{name}.ext"), "w") as f:
+            f.write(extensions)
+        self.openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                     "-nodes", "-subj", f"/CN={name}", "-keyout", f"{name}.key",
+                     "-out", f"{name}.csr")
+        self.openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt",
+                     "-CAkey", f"{ca}.key", "-CAcreateserial", "-days", "1",
+                     "-extfile", f"{name}.ext", "-out", f"{name}.crt")
+
+    def __enter__(self):
+        self.ca("ca")
+        self.ca("rogue-ca")
+        self.leaf("server", "ca", "subjectAltName=IP:127.0.0.1\n"
+                  "extendedKeyUsage=serverAuth\n")
+        self.leaf("client", "ca", "extendedKeyUsage=clientAuth\n")
+        self.leaf("rogue", "rogue-ca", "extendedKeyUsage=clientAuth\n")
+        return self
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return False
+
+
+def bcrypt(password):
+    """A $2b$ hash from libcrypt, as htpasswd -B would make one."""
+    lib = ctypes.CDLL("libcrypt.so.1")
+    lib.crypt_gensalt.restype = ctypes.c_char_p
+    lib.crypt.restype = ctypes.c_char_p
+    salt = lib.crypt_gensalt(b"$2b$", 5, None, 0)
+    return lib.crypt(password.encode(), salt).decode()
+
+
+def web_exporter(web_config, args=()):
+    e = Exporter(None, [DOWN_TARGET, *args])
+    path = os.path.join(e.dir, "web.yml")
+    with open(path, "w") as f:
+        f.write(web_config)
+    e.args.append(f"--web.config.file={path}")
+    return e
+
+
+def tls_section(client_auth=None, extra=""):
+    out = ("tls_server_config:\n"
+           f"  cert_file: {pki.path('server.crt')}\n"
+           f"  key_file: {pki.path('server.key')}\n")
+    if client_auth:
+        out += f"  client_auth_type: {client_auth}\n"
+        out += f"  client_ca_file: {pki.path('ca.crt')}\n"
+    return out + extra
+
+
+def https(e, path="/healthz", cert=None, method="GET", headers=None,
+          max_version=None):
+    """(status, body, headers); raises on a TLS or connection failure."""
+    ctx = ssl.create_default_context(cafile=pki.path("ca.crt"))
+    if cert:
+        ctx.load_cert_chain(pki.path(f"{cert}.crt"), pki.path(f"{cert}.key"))
+    if max_version:
+        ctx.maximum_version = max_version
+    conn = http.client.HTTPSConnection("127.0.0.1", e.port, context=ctx, timeout=5)
+    try:
+        conn.request(method, path, headers=headers or {})
+        r = conn.getresponse()
+        return r.status, r.read().decode(), dict(r.getheaders())
+    finally:
+        conn.close()
+
+
+def rejected(e, **kw):
+    """True when the TLS layer refuses the connection (no HTTP answer)."""
+    try:
+        https(e, **kw)
+        return False
+    except (ssl.SSLError, ConnectionError, http.client.HTTPException, OSError):
+        return True
+
+
+def test_tls_serves_every_endpoint():
+    with web_exporter(tls_section()) as e:
+        for path, want in [("/healthz", 200), ("/ready", 200), ("/metrics", 200),
+                           ("/", 200), ("/status", 200),
+                           ("/primary?instance=127.0.0.1:1", 503)]:
+            code, body, _ = https(e, path)
+            assert code == want, (path, code, body)
+        ctx = ssl.create_default_context(cafile=pki.path("ca.crt"))
+        with socket.create_connection(("127.0.0.1", e.port), 5) as raw:
+            with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+                log(f"negotiated {s.version()} {s.cipher()[0]}")
+                assert s.version() in ("TLSv1.2", "TLSv1.3")
+        # Plain HTTP on the TLS port fails cleanly, and TLS keeps working.
+        for _ in range(3):
+            with socket.create_connection(("127.0.0.1", e.port), 5) as s:
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                s.settimeout(5)
+                try:
+                    reply = s.recv(4096)
+                except ConnectionResetError:
+                    reply = b""
+                assert not reply.startswith(b"HTTP/1.1 200"), reply[:60]
+        assert https(e)[0] == 200
+        assert e.proc.poll() is None
+
+
+def test_min_version_tls13():
+    with web_exporter(tls_section(extra="  min_version: TLS13\n")) as e:
+        assert https(e)[0] == 200
+        assert rejected(e, max_version=ssl.TLSVersion.TLSv1_2)
+
+
+def test_client_certificate_policies():
+    cases = {
+        "RequireAndVerifyClientCert": {None: False, "client": True, "rogue": False},
+        "VerifyClientCertIfGiven": {None: True, "client": True, "rogue": False},
+        "RequireAnyClientCert": {None: False, "client": True, "rogue": True},
+        "RequestClientCert": {None: True, "client": True, "rogue": True},
+    }
+    for policy, expect in cases.items():
+        with web_exporter(tls_section(policy)) as e:
+            for cert, accepted in expect.items():
+                got = not rejected(e, cert=cert)
+                assert got == accepted, f"{policy} with cert {cert}: accepted={got}"
+                if accepted:
+                    assert https(e, "/metrics", cert=cert)[0] == 200
+            assert https(e, cert="client")[0] == 200  # still serving
+            log(f"{policy}: {expect}")
+
+
+def test_basic_auth():
+    config = tls_section() + f"basic_auth_users:\n  alice: '{bcrypt(PASSWORD)}'\n"
+    def basic(user, password):
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        return {"Authorization": f"Basic {token}"}
+    with web_exporter(config) as e:
+        for path in ("/metrics", "/", "/status", "/healthz", "/replica?instance=x"):
+            for headers, why in [(None, "no credentials"),
+                                 (basic("alice", "wrong"), "wrong password"),
+                                 (basic("alice", ""), "missing password"),
+                                 ({"Authorization": "Basic YWxpY2U="}, "no colon"),
+                                 (basic("mallory", PASSWORD), "unknown user")]:
+                code, _, h = https(e, path, headers=headers)
+                assert code == 401, f"{path} {why}: {code}"
+                assert h.get("WWW-Authenticate", "").startswith("Basic realm="), h
+            code, body, _ = https(e, path, headers=basic("alice", PASSWORD))
+            assert code in (200, 503), (path, code, body)
+        assert https(e, "/metrics", method="HEAD", headers=basic("alice", PASSWORD))[0] == 200
+        t = time.monotonic()
+        https(e, headers=basic("alice", PASSWORD))
+        log(f"one authenticated request (bcrypt cost 5): "
+            f"{(time.monotonic() - t) * 1000:.0f} ms")
+        time.sleep(0.5)
+        assert PASSWORD not in e.log()
+        assert "alice" not in https(e, "/metrics", headers=basic("alice", PASSWORD))[1]
+
+
+def test_bad_web_config_exits_2():
+    cases = {
+        "not yaml": "tls_server_config: [unclosed\n",
+        "unknown key": "tls_server_config:\n  cert_file: a\n  key_file: b\n  ciphers: x\n",
+        "missing key file": "tls_server_config:\n  cert_file: a\n",
+        "unreadable cert": "tls_server_config:\n  cert_file: /nonexistent.crt\n"
+                           f"  key_file: {pki.path('server.key')}\n",
+        "key mismatch": "tls_server_config:\n"
+                        f"  cert_file: {pki.path('server.crt')}\n"
+                        f"  key_file: {pki.path('client.key')}\n",
+        "verify without CA": tls_section() + "  client_auth_type: RequireAndVerifyClientCert\n",
+        "plain password": "basic_auth_users:\n  alice: hunter2\n",
+    }
+    tmp = tempfile.mkdtemp(prefix="pgrepl-webcfg-")
+    try:
+        for name, text in cases.items():
+            path = os.path.join(tmp, "web.yml")
+            with open(path, "w") as f:
+                f.write(text)
+            r = subprocess.run([EXPORTER, DOWN_TARGET, "--web.listen-address=127.0.0.1:0",
+                                f"--web.config.file={path}"],
+                               capture_output=True, text=True, timeout=10)
+            lines = r.stderr.strip().splitlines()
+            assert r.returncode == 2, f"{name}: exit {r.returncode}: {r.stderr}"
+            assert len(lines) == 1 and lines[0].startswith("pgrepl_exporter: error:"), \
+                f"{name}: {r.stderr!r}"
+            assert "hunter2" not in r.stderr
+            log(f"{name}: {lines[0]}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main():
+    global pki
+    assert shutil.which("openssl"), "openssl missing (Debian package openssl)"
+    with Pki() as p:
+        pki = p
+        return run_tests([
+            test_tls_serves_every_endpoint,
+            test_min_version_tls13,
+            test_client_certificate_policies,
+            test_basic_auth,
+            test_bad_web_config_exits_2,
+        ])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
