@@ -9,11 +9,11 @@
 #include <vector>
 
 #include "exporter/metric_sink.h"
+#include "tests/unit/metric_matchers.h"
 
 namespace pgrepl {
 namespace {
 
-using Labels = std::map<std::string, std::string>;
 
 InstanceSnapshot Base(const std::string& instance) {
   InstanceSnapshot s;
@@ -103,31 +103,6 @@ std::vector<std::string> Names(const std::vector<ExpectedStandby>& v) {
   std::vector<std::string> out;
   for (const auto& e : v) out.push_back(e.name);
   return out;
-}
-
-std::vector<const prometheus::ClientMetric*> Matches(
-    const std::vector<prometheus::MetricFamily>& fams, const std::string& name,
-    const Labels& want) {
-  std::vector<const prometheus::ClientMetric*> out;
-  for (const auto& f : fams) {
-    if (f.name != name) continue;
-    for (const auto& m : f.metric) {
-      size_t hits = 0;
-      for (const auto& l : m.label) {
-        auto it = want.find(l.name);
-        if (it != want.end() && it->second == l.value) ++hits;
-      }
-      if (hits == want.size()) out.push_back(&m);
-    }
-  }
-  return out;
-}
-
-std::optional<double> Value(const std::vector<prometheus::MetricFamily>& fams,
-                            const std::string& name, const Labels& want = {}) {
-  auto m = Matches(fams, name, want);
-  if (m.size() != 1) return std::nullopt;
-  return m[0]->gauge.value;
 }
 
 std::vector<prometheus::MetricFamily> Emit(const std::vector<InstanceSnapshot>& v) {

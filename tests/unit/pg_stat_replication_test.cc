@@ -12,12 +12,12 @@
 #include "exporter/metric_sink.h"
 #include "exporter/pg/row_source.h"
 #include "exporter/snapshot.h"
+#include "tests/unit/metric_matchers.h"
 
 namespace pgrepl {
 namespace {
 
 using Cell = std::optional<std::string>;
-using Labels = std::map<std::string, std::string>;
 
 class CannedRows : public RowSource {
  public:
@@ -93,38 +93,8 @@ Row Startup() {
   return r;
 }
 
-std::vector<const prometheus::ClientMetric*> Matches(
-    const std::vector<prometheus::MetricFamily>& fams, const std::string& name,
-    const Labels& want) {
-  std::vector<const prometheus::ClientMetric*> out;
-  for (const auto& f : fams) {
-    if (f.name != name) continue;
-    for (const auto& m : f.metric) {
-      size_t hits = 0;
-      for (const auto& l : m.label) {
-        auto it = want.find(l.name);
-        if (it != want.end() && it->second == l.value) ++hits;
-      }
-      if (hits == want.size()) out.push_back(&m);
-    }
-  }
-  return out;
-}
-
 // The value of the single sample of `name` whose labels include `want`;
 // nullopt when there is none (or, to catch ambiguity, more than one).
-std::optional<double> Value(const std::vector<prometheus::MetricFamily>& fams,
-                            const std::string& name, const Labels& want = {}) {
-  auto m = Matches(fams, name, want);
-  if (m.size() != 1) return std::nullopt;
-  return m[0]->gauge.value;
-}
-
-size_t Count(const std::vector<prometheus::MetricFamily>& fams,
-             const std::string& name, const Labels& want = {}) {
-  return Matches(fams, name, want).size();
-}
-
 std::vector<prometheus::MetricFamily> EmitFor(const std::vector<Row>& rows,
                                               bool up = true) {
   InstanceSnapshot s;

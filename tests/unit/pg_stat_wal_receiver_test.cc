@@ -13,12 +13,12 @@
 #include "exporter/metric_sink.h"
 #include "exporter/pg/row_source.h"
 #include "exporter/snapshot.h"
+#include "tests/unit/metric_matchers.h"
 
 namespace pgrepl {
 namespace {
 
 using Cell = std::optional<std::string>;
-using Labels = std::map<std::string, std::string>;
 
 constexpr char kSecret[] = "s3cr3t-Pa55";
 
@@ -80,46 +80,6 @@ ReplicaIdentity Identity(Cell conninfo, Cell slot = "", Cell cluster_name = "") 
 
 // True when `sql` reads `column` from a relation, i.e. mentions it as a
 // whole word other than as an output alias ("... AS column").
-bool ReadsColumn(const std::string& sql, const std::string& column) {
-  auto word = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-  };
-  for (size_t pos = sql.find(column); pos != std::string::npos;
-       pos = sql.find(column, pos + 1)) {
-    size_t end = pos + column.size();
-    if (pos > 0 && word(sql[pos - 1])) continue;
-    if (end < sql.size() && word(sql[end])) continue;
-    if (pos >= 3 && sql.compare(pos - 3, 3, "AS ") == 0) continue;
-    return true;
-  }
-  return false;
-}
-
-std::vector<const prometheus::ClientMetric*> Matches(
-    const std::vector<prometheus::MetricFamily>& fams, const std::string& name,
-    const Labels& want) {
-  std::vector<const prometheus::ClientMetric*> out;
-  for (const auto& f : fams) {
-    if (f.name != name) continue;
-    for (const auto& m : f.metric) {
-      size_t hits = 0;
-      for (const auto& l : m.label) {
-        auto it = want.find(l.name);
-        if (it != want.end() && it->second == l.value) ++hits;
-      }
-      if (hits == want.size()) out.push_back(&m);
-    }
-  }
-  return out;
-}
-
-std::optional<double> Value(const std::vector<prometheus::MetricFamily>& fams,
-                            const std::string& name, const Labels& want = {}) {
-  auto m = Matches(fams, name, want);
-  if (m.size() != 1) return std::nullopt;
-  return m[0]->gauge.value;
-}
-
 InstanceSnapshot Replica(std::optional<WalReceiverInfo> w) {
   InstanceSnapshot s;
   s.up = true;
