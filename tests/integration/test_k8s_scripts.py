@@ -1,0 +1,438 @@
+"""The Kubernetes bootstrap, run for real on loopback.
+
+k8s/scripts/primary-init.sh and k8s/scripts/replica-bootstrap.sh, with
+k8s/config/postgresql.conf and pg_hba.conf, drive local PostgreSQL 15
+instances the way the pods do (docker-entrypoint-initdb.d on the primary,
+the init container on each replica). Only what a pod gives through its
+environment or its mounts changes: host, ports, paths, and a smaller
+shared_buffers. Then:
+
+  - both replicas stream through slots named after their pods, with the
+    pod name as application_name; an interrupted clone is redone; a
+    restarted replica keeps its data (no second clone); a data directory
+    that is no longer a standby is refused;
+  - no password shows in a log, in the standbys' configuration, or in a
+    file readable by others;
+  - the monitoring role reads everything pgrepl_exporter needs (the real
+    exporter, --heartbeat included, reports pgrepl_up and every
+    pgrepl_collector_success as 1) and nothing more;
+  - the replication role can stream but cannot open a database session;
+  - no TCP login without a password.
+"""
+
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (SOURCE_DIR, Exporter, free_port, log,  # noqa: E402
+                     run_tests, wait_until)
+
+IS_ROOT = os.geteuid() == 0
+PG_OS_USER = "postgres" if IS_ROOT else None
+PRIMARY_POD = "postgres-primary-0"
+REPLICA_PODS = ["postgres-replica-0", "postgres-replica-1"]
+
+
+def pg_bindir():
+    if os.environ.get("PG_BINDIR"):
+        return os.environ["PG_BINDIR"]
+    try:
+        out = subprocess.run(["pg_config", "--version", "--bindir"], text=True,
+                             capture_output=True, check=True).stdout.split("\n")
+        if out[0].startswith("PostgreSQL 15"):
+            return out[1].strip()
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return "/usr/lib/postgresql/15/bin"
+
+
+BIN = pg_bindir()
+
+
+class Env:
+    """Directories, ports and secrets of one run; the instances in it."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="pgrepl-k8s-")
+        os.chmod(self.dir, 0o755)
+        self.sock = self.mkdir("sock", 0o700)
+        self.conf = os.path.join(self.dir, "conf")
+        shutil.copytree(os.path.join(SOURCE_DIR, "k8s", "config"), self.conf)
+        shutil.copytree(os.path.join(SOURCE_DIR, "k8s", "scripts"),
+                        os.path.join(self.dir, "scripts"))
+        for root, dirs, files in os.walk(self.dir):
+            for d in dirs:
+                os.chmod(os.path.join(root, d), 0o755)
+        self.repl_password = "r:" + secrets.token_urlsafe(18) + "'\\x"
+        self.mon_password = "m'" + secrets.token_urlsafe(18)
+        self.super_password = secrets.token_urlsafe(18)
+        self.ports = {}
+        self.running = set()
+
+    def mkdir(self, name, mode):
+        path = os.path.join(self.dir, name)
+        os.makedirs(path, exist_ok=True)
+        os.chmod(path, mode)
+        if IS_ROOT:
+            shutil.chown(path, PG_OS_USER)
+        return path
+
+    def as_pg(self, cmd, env=None, check=True, timeout=120):
+        """Runs cmd as the PostgreSQL OS user, with env added."""
+        full_env = dict(os.environ)
+        for k in list(full_env):
+            if k.startswith("PG"):
+                del full_env[k]
+        full_env["PATH"] = BIN + os.pathsep + full_env["PATH"]
+        full_env.update(env or {})
+        if IS_ROOT:
+            cmd = ["runuser", "-u", PG_OS_USER, "--", *cmd]
+        r = subprocess.run(cmd, env=full_env, text=True, capture_output=True,
+                           timeout=timeout, cwd="/")
+        if check and r.returncode != 0:
+            raise AssertionError(f"{' '.join(cmd)} failed ({r.returncode}):"
+                                 f" {r.stdout}{r.stderr}")
+        return r
+
+    def datadir(self, pod):
+        return os.path.join(self.dir, pod, "pgdata")
+
+    def start(self, pod):
+        self.ports.setdefault(pod, free_port())
+        opts = " ".join([
+            f"-c config_file={self.conf}/postgresql.conf",
+            f"-c hba_file={self.conf}/pg_hba.conf",
+            f"-c port={self.ports[pod]}",
+            "-c listen_addresses=127.0.0.1",
+            f"-c unix_socket_directories={self.sock}",
+            "-c shared_buffers=32MB", "-c max_connections=40",
+            f"-c cluster_name={pod}",
+        ])
+        self.as_pg([f"{BIN}/pg_ctl", "-D", self.datadir(pod), "-l",
+                    os.path.join(self.dir, pod, "server.log"), "-w", "-t", "60",
+                    "-o", opts, "start"])
+        self.running.add(pod)
+
+    def stop(self, pod, mode="fast"):
+        self.as_pg([f"{BIN}/pg_ctl", "-D", self.datadir(pod), "-m", mode, "-w",
+                    "-t", "60", "stop"], check=False)
+        self.running.discard(pod)
+
+    def sql(self, pod, query):
+        """Superuser query over the Unix socket (peer, as in a pod)."""
+        r = self.as_pg([f"{BIN}/psql", "-X", "-A", "-t", "-q", "-h", self.sock,
+                        "-p", str(self.ports[pod]), "-U", "postgres", "-d",
+                        "postgres", "-v", "ON_ERROR_STOP=1", "-c", query])
+        return r.stdout.strip()
+
+    def tcp_psql(self, pod, user, password, query, dbname="postgres",
+                 replication=False):
+        """psql over TCP with a password file; returns the CompletedProcess."""
+        passfile = os.path.join(self.dir, "client.pgpass")
+        esc = password.replace("\\", "\\\\").replace(":", "\\:")
+        with open(passfile, "w") as f:
+            f.write(f"127.0.0.1:*:*:{user}:{esc}\n")
+        os.chmod(passfile, 0o600)
+        conninfo = (f"host=127.0.0.1 port={self.ports[pod]} user={user} "
+                    f"dbname={dbname}")
+        if replication:
+            conninfo += " replication=true"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        env["PGPASSFILE"] = passfile
+        return subprocess.run([f"{BIN}/psql", "-X", "-A", "-t", "-w", "-c", query,
+                               conninfo], env=env, text=True,
+                              capture_output=True, timeout=30)
+
+    def bootstrap_replica(self, pod, password=None):
+        """The replica pod's init container; returns its output."""
+        base = self.mkdir(pod, 0o700)
+        run = self.mkdir(f"run-{pod}", 0o700)
+        r = self.as_pg(
+            [os.path.join(self.dir, "scripts", "replica-bootstrap.sh")],
+            env={"PGDATA": os.path.join(base, "pgdata"),
+                 "POD_NAME": pod,
+                 "PRIMARY_HOST": "127.0.0.1",
+                 "PRIMARY_PORT": str(self.ports[PRIMARY_POD]),
+                 "POSTGRES_REPLICATION_USER": "replicator",
+                 "POSTGRES_REPLICATION_PASSWORD": password or self.repl_password,
+                 "PGPASSFILE": os.path.join(run, "replication.pgpass"),
+                 "BOOTSTRAP_WAIT_SECONDS": "30"},
+            check=False)
+        return r
+
+    def close(self):
+        for pod in list(self.running):
+            self.stop(pod, "immediate")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+env = None
+
+
+def streaming():
+    return env.sql(PRIMARY_POD,
+                   "SELECT application_name || ':' || slot_name FROM pg_stat_replication r"
+                   " JOIN pg_replication_slots s ON s.active_pid = r.pid"
+                   " WHERE state = 'streaming' ORDER BY 1").split()
+
+
+def test_primary_init():
+    pod = PRIMARY_POD
+    env.mkdir(pod, 0o700)
+    # The image's initdb, with the StatefulSet's POSTGRES_INITDB_ARGS.
+    pwfile = os.path.join(env.dir, pod, "pw")
+    with open(pwfile, "w") as f:
+        f.write(env.super_password + "\n")
+    if IS_ROOT:
+        shutil.chown(pwfile, PG_OS_USER)
+    env.as_pg([f"{BIN}/initdb", "-D", env.datadir(pod), "-U", "postgres",
+               "-E", "UTF8", "--locale=C", f"--pwfile={pwfile}", "-N",
+               "--data-checksums", "--auth-local=peer",
+               "--auth-host=scram-sha-256"])
+    os.unlink(pwfile)
+    env.start(pod)
+    init_env = {"PGHOST": env.sock, "PGPORT": str(env.ports[pod]),
+                "POSTGRES_USER": "postgres",
+                "POSTGRES_REPLICATION_PASSWORD": env.repl_password,
+                "PGREPL_PASSWORD": env.mon_password}
+    script = os.path.join(env.dir, "scripts", "primary-init.sh")
+    first = env.as_pg([script], env=init_env)
+    # Idempotent: a second run (password rotation) changes nothing else.
+    second = env.as_pg([script], env=init_env)
+    assert first.stdout == second.stdout, (first.stdout, second.stdout)
+    assert second.stderr == "", second.stderr
+    roles = env.sql(pod, "SELECT rolname, rolcanlogin, rolreplication, rolsuper,"
+                         " rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid"
+                         " WHERE rolname IN ('replicator', 'pgrepl_monitor',"
+                         " 'streaming_replication') ORDER BY 1").split()
+    assert roles == ["pgrepl_monitor|t|f|f|t", "replicator|t|t|f|t",
+                     "streaming_replication|f|f|f|"], roles
+    members = env.sql(pod, "SELECT r.rolname || '>' || m.rolname FROM pg_auth_members a"
+                           " JOIN pg_roles r ON r.oid = a.roleid"
+                           " JOIN pg_roles m ON m.oid = a.member"
+                           " WHERE m.rolname IN ('replicator', 'pgrepl_monitor')"
+                           " ORDER BY 1").split()
+    assert members == ["pg_monitor>pgrepl_monitor",
+                       "streaming_replication>replicator"], members
+    # The heartbeat table as docs/heartbeat.sql defines it.
+    cols = env.sql(pod, "SELECT string_agg(column_name || ' ' || data_type || ' ' ||"
+                        " is_nullable, ', ' ORDER BY ordinal_position)"
+                        " FROM information_schema.columns"
+                        " WHERE table_name = 'pgrepl_heartbeat'")
+    assert cols == ("exporter text NO, seq bigint NO, "
+                    "written_at timestamp with time zone NO"), cols
+    with open(os.path.join(SOURCE_DIR, "docs", "heartbeat.sql")) as f:
+        doc = f.read()
+    for column in ("exporter   text PRIMARY KEY", "seq        bigint NOT NULL",
+                   "written_at timestamptz NOT NULL"):
+        assert column in doc, f"docs/heartbeat.sql changed: {column}"
+    grants = env.sql(pod, "SELECT string_agg(privilege_type, ',' ORDER BY privilege_type)"
+                          " FROM information_schema.role_table_grants"
+                          " WHERE table_name = 'pgrepl_heartbeat'"
+                          " AND grantee = 'pgrepl_monitor'")
+    assert grants == "INSERT,SELECT,UPDATE", grants
+
+
+def test_clone_replicas():
+    # An interrupted earlier clone of replica 1 left a scratch directory.
+    base = env.mkdir(REPLICA_PODS[1], 0o700)
+    partial = os.path.join(base, "pgdata.partial")
+    os.makedirs(partial)
+    with open(os.path.join(partial, "PG_VERSION"), "w") as f:
+        f.write("15\n")
+    if IS_ROOT:
+        shutil.chown(partial, PG_OS_USER)
+    for pod in REPLICA_PODS:
+        t0 = time.monotonic()
+        r = env.bootstrap_replica(pod)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "clone complete" in r.stderr, r.stderr
+        log(f"{pod} cloned in {time.monotonic() - t0:.1f}s")
+        auto = open(os.path.join(env.datadir(pod), "postgresql.auto.conf")).read()
+        slot = pod.replace("-", "_")
+        assert f"primary_slot_name = '{slot}'" in auto, auto
+        assert f"application_name=''{pod}''" in auto, auto
+        assert "passfile=" in auto and "password=" not in auto, auto
+        assert os.path.exists(os.path.join(env.datadir(pod), "standby.signal"))
+        env.start(pod)
+    assert not os.path.exists(partial), "stale pgdata.partial not removed"
+    want = [f"{pod}:{pod.replace('-', '_')}" for pod in REPLICA_PODS]
+    wait_until(lambda: streaming() == want, 30, what=f"streaming {want}")
+    for pod in REPLICA_PODS:
+        assert env.sql(pod, "SELECT pg_is_in_recovery()") == "t"
+    # Replication carries data.
+    env.sql(PRIMARY_POD, "CREATE TABLE app_data (id int PRIMARY KEY, secret text);"
+                         " INSERT INTO app_data VALUES (1, 'card 4111')")
+    for pod in REPLICA_PODS:
+        wait_until(lambda: env.sql(pod, "SELECT count(*) FROM pg_class"
+                                        " WHERE relname = 'app_data'") == "1",
+                   20, what=f"app_data on {pod}")
+
+
+def test_restart_keeps_data():
+    pod = REPLICA_PODS[0]
+    pg_version = os.path.join(env.datadir(pod), "PG_VERSION")
+    before = os.stat(pg_version).st_ino
+    sysid = env.sql(pod, "SELECT system_identifier FROM pg_control_system()")
+    env.stop(pod)
+    r = env.bootstrap_replica(pod)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "not cloning" in r.stderr and "clone complete" not in r.stderr, r.stderr
+    assert os.stat(pg_version).st_ino == before, "data directory was replaced"
+    env.start(pod)
+    assert env.sql(pod, "SELECT system_identifier FROM pg_control_system()") == sysid
+    want = [f"{p}:{p.replace('-', '_')}" for p in REPLICA_PODS]
+    wait_until(lambda: streaming() == want, 30, what="streaming after restart")
+
+
+def test_refuses_promoted_data():
+    pod = REPLICA_PODS[1]
+    env.stop(pod)
+    signal = os.path.join(env.datadir(pod), "standby.signal")
+    os.rename(signal, signal + ".away")
+    try:
+        r = env.bootstrap_replica(pod)
+        assert r.returncode != 0, r.stderr
+        assert "without standby.signal" in r.stderr, r.stderr
+    finally:
+        os.rename(signal + ".away", signal)
+    env.start(pod)
+    want = [f"{p}:{p.replace('-', '_')}" for p in REPLICA_PODS]
+    wait_until(lambda: streaming() == want, 30, what="streaming again")
+
+
+def test_no_password_leaks():
+    leaks = []
+    for root, _, files in os.walk(env.dir):
+        for name in files:
+            path = os.path.join(root, name)
+            if root.startswith(env.sock) or os.path.islink(path):
+                continue
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+            except OSError:
+                continue
+            for label, pw in (("replication", env.repl_password),
+                              ("monitoring", env.mon_password),
+                              ("superuser", env.super_password)):
+                for form in {pw, pw.replace("\\", "\\\\").replace(":", "\\:")}:
+                    if form.encode() in data and not name.endswith(".pgpass"):
+                        leaks.append(f"{label} password in {path}")
+            if name.endswith(".pgpass"):
+                mode = os.stat(path).st_mode & 0o777
+                if mode & 0o077:
+                    leaks.append(f"{path} has mode {oct(mode)}")
+    assert not leaks, leaks
+    for pod in REPLICA_PODS:
+        conninfo = env.sql(pod, "SHOW primary_conninfo")
+        assert "password" not in conninfo, conninfo
+
+
+def test_monitoring_role_reads_what_the_exporter_needs():
+    def conninfo(pod):
+        return (f"host=127.0.0.1 port={env.ports[pod]} user=pgrepl_monitor"
+                f" dbname=postgres")
+    config = {"clusters": [{
+        "name": "k8s",
+        "primary": {"name": PRIMARY_POD, "conninfo": conninfo(PRIMARY_POD)},
+        "replicas": [{"name": p, "conninfo": conninfo(p)} for p in REPLICA_PODS],
+    }]}
+    with Exporter(config, ["--poll.interval=500ms", "--heartbeat",
+                           "--heartbeat.id=pgrepl-exporter"],
+                  password=env.mon_password) as e:
+        names = [PRIMARY_POD, *REPLICA_PODS]
+
+        def all_good():
+            m = e.scrape()
+            ups = [m.get("pgrepl_up", cluster="k8s", instance=n) for n in names]
+            collectors = m.all("pgrepl_collector_success", cluster="k8s")
+            heartbeat = [m.get("pgrepl_heartbeat_lag_seconds", cluster="k8s",
+                               instance=n) for n in REPLICA_PODS]
+            if ups == [1.0] * 3 and collectors and \
+                    all(v == 1.0 for v in collectors.values()) and \
+                    None not in heartbeat:
+                return m
+            return None
+        m = wait_until(all_good, 20, what="pgrepl_up and every collector at 1")
+        collectors = m.all("pgrepl_collector_success", cluster="k8s")
+        seen = {dict(k)["collector"] for k in collectors}
+        assert {"pg_is_in_recovery", "pg_stat_replication", "pg_replication_slots",
+                "pg_stat_wal_receiver", "heartbeat"} <= seen, seen
+        connected = m.all("pgrepl_standby_connected", cluster="k8s",
+                          instance=PRIMARY_POD)
+        assert sorted(dict(k)["standby"] for k, v in connected.items() if v == 1) == \
+            REPLICA_PODS, connected
+        log(f"exporter: {len(collectors)} collector results, all 1")
+
+
+def test_monitoring_role_reads_nothing_more():
+    def denied(query, pod=PRIMARY_POD):
+        r = env.tcp_psql(pod, "pgrepl_monitor", env.mon_password, query)
+        assert r.returncode != 0, f"monitoring role could run: {query}"
+        assert "permission denied" in r.stderr, r.stderr
+    denied("SELECT * FROM app_data")
+    denied("INSERT INTO app_data VALUES (2, 'x')")
+    denied("CREATE TABLE public.mine (x int)")
+    denied("DELETE FROM pgrepl_heartbeat")
+    denied("SELECT pg_read_file('postgresql.conf')")
+    denied("SELECT * FROM app_data", pod=REPLICA_PODS[0])
+    ok = env.tcp_psql(PRIMARY_POD, "pgrepl_monitor", env.mon_password,
+                      "SELECT count(*) FROM pg_stat_replication WHERE client_addr IS NOT NULL")
+    assert ok.returncode == 0 and ok.stdout.strip() == "2", ok.stdout + ok.stderr
+    repl = env.tcp_psql(PRIMARY_POD, "pgrepl_monitor", env.mon_password,
+                        "IDENTIFY_SYSTEM", replication=True)
+    assert repl.returncode != 0 and "pg_hba.conf" in repl.stderr, repl.stderr
+
+
+def test_replication_role_streams_only():
+    for db in ("postgres", "template1", "replicator"):
+        r = env.tcp_psql(PRIMARY_POD, "replicator", env.repl_password, "SELECT 1",
+                         dbname=db)
+        assert r.returncode != 0, f"replicator opened database {db}"
+        assert "pg_hba.conf rejects connection" in r.stderr, r.stderr
+    r = env.tcp_psql(PRIMARY_POD, "replicator", env.repl_password,
+                     "IDENTIFY_SYSTEM", replication=True)
+    assert r.returncode == 0 and re.match(r"^\d+\|1\|", r.stdout), r.stdout + r.stderr
+
+
+def test_no_tcp_login_without_password():
+    for user in ("postgres", "pgrepl_monitor", "replicator"):
+        r = env.tcp_psql(PRIMARY_POD, user, "wrong-password", "SELECT 1")
+        assert r.returncode != 0, f"{user} logged in with a wrong password"
+        assert ("password authentication failed" in r.stderr or
+                "pg_hba.conf rejects" in r.stderr), r.stderr
+    good = env.tcp_psql(PRIMARY_POD, "postgres", env.super_password, "SELECT 1")
+    assert good.returncode == 0, good.stderr
+
+
+def main():
+    global env
+    t0 = time.monotonic()
+    env = Env()
+    try:
+        rc = run_tests([
+            test_primary_init,
+            test_clone_replicas,
+            test_restart_keeps_data,
+            test_refuses_promoted_data,
+            test_no_password_leaks,
+            test_monitoring_role_reads_what_the_exporter_needs,
+            test_monitoring_role_reads_nothing_more,
+            test_replication_role_streams_only,
+            test_no_tcp_login_without_password,
+        ])
+    finally:
+        env.close()
+    log(f"total {time.monotonic() - t0:.1f}s")
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
