@@ -2,6 +2,7 @@
 # Sourced by scripts/demo.sh: starts Prometheus with alerts/pgrepl.rules.yml
 # and Alertmanager with alerts/alertmanager.yml, both on loopback, and adds
 # their URLs to demo_urls. Uses demo.sh's $work, $port, $root and pids.
+# shellcheck disable=SC2154  # those variables are demo.sh's
 
 prom_port=${PGREPL_DEMO_PROMETHEUS_PORT:-19090}
 am_port=${PGREPL_DEMO_ALERTMANAGER_PORT:-19093}

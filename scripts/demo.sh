@@ -21,6 +21,7 @@ work=$(mktemp -d /tmp/pgrepl-demo.XXXXXX)
 chmod 755 "$work"
 pids=()
 
+# shellcheck disable=SC2317  # runs from the EXIT trap
 cleanup() {
   trap - EXIT INT TERM
   echo

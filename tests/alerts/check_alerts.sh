@@ -11,6 +11,7 @@ promtool test rules alerts/tests/pgrepl.test.yml
 amtool check-config alerts/alertmanager.yml
 
 missing=0
+# shellcheck disable=SC2013  # alert names are single words
 for alert in $(sed -n 's/^ *- alert: *//p' alerts/pgrepl.rules.yml); do
   if ! grep -q "^## ${alert}\$" docs/runbooks.md; then
     echo "no runbook section for $alert" >&2

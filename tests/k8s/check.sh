@@ -90,6 +90,7 @@ cmd_manifests() {
 cmd_promtool() {
     NPM_DIR=$(npm_dir "${1:-}")
     render
+    # shellcheck disable=SC2016  # the ${...} below are JavaScript's
     NODE_PATH="$NPM_DIR/node_modules" node -e '
         const fs = require("fs"), YAML = require("yaml");
         const rules = YAML.parseAllDocuments(fs.readFileSync(process.argv[1], "utf8"))
