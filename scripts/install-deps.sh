@@ -16,6 +16,8 @@ for group in "$@"; do
     monitoring) packages+=(prometheus prometheus-alertmanager) ;;
     # Headless browser for the status page test (tests/integration/test_http.py).
     browser) packages+=(chromium fonts-dejavu-core) ;;
+    # clang and its sanitizer/libFuzzer runtimes for tests/fuzz/.
+    fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
     *) echo "install-deps.sh: unknown group: $group" >&2; exit 2 ;;
   esac
 done
