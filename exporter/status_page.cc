@@ -181,17 +181,22 @@ std::string Node(const InstanceStatus& i, double x, double y) {
   return out + "</g>";
 }
 
+// Primaries on top, everything else below in rows of at most kPerRow;
+// one line from a sole primary to each replica, green while its WAL
+// receiver streams, dashed red when not (drawn first, under the boxes).
 std::string Topology(const ClusterStatus& c) {
+  constexpr size_t kPerRow = 6;
   std::vector<const InstanceStatus*> top, bottom;
   for (const auto& i : c.instances) {
     bool upper = i.role == "primary" ||
                  (i.role == "unknown" && i.configured_role == "primary");
     (upper ? top : bottom).push_back(&i);
   }
-  const double slot = 200, node_w = 180;
-  size_t columns = std::max<size_t>({top.size(), bottom.size(), 1});
+  const double slot = 200, node_w = 180, row_h = 110;
+  size_t columns = std::max<size_t>({top.size(), std::min(bottom.size(), kPerRow), 1});
+  size_t rows = (bottom.size() + kPerRow - 1) / kPerRow;
   double width = columns * slot + 20;
-  double height = bottom.empty() ? 100 : 210;
+  double height = 100 + rows * row_h;
   auto row_x = [&](size_t count, size_t index) {
     return (width - count * slot) / 2 + index * slot + (slot - node_w) / 2;
   };
@@ -199,13 +204,16 @@ std::string Topology(const ClusterStatus& c) {
   for (size_t j = 0; j < top.size(); ++j) nodes += Node(*top[j], row_x(top.size(), j), 10);
   for (size_t j = 0; j < bottom.size(); ++j) {
     const InstanceStatus& r = *bottom[j];
-    double x = row_x(bottom.size(), j);
-    nodes += Node(r, x, 120);
+    size_t row = j / kPerRow;
+    size_t in_row = std::min(kPerRow, bottom.size() - row * kPerRow);
+    double x = row_x(in_row, j % kPerRow);
+    double y = 120 + row * row_h;
+    nodes += Node(r, x, y);
     if (top.size() != 1 || r.role != "replica") continue;  // upstream unclear
     bool streaming = r.wal_receiver && r.wal_receiver->status == "streaming";
     double px = row_x(1, 0) + node_w / 2;
     edges += "<line x1=\"" + Fmt("%.1f", px) + "\" y1=\"88\" x2=\"" +
-             Fmt("%.1f", x + node_w / 2) + "\" y2=\"120\" stroke=\"" +
+             Fmt("%.1f", x + node_w / 2) + "\" y2=\"" + Fmt("%.1f", y) + "\" stroke=\"" +
              (streaming ? "#2e9e44" : "#d03030") + "\" stroke-width=\"2\"" +
              (streaming ? "" : " stroke-dasharray=\"6 4\"") + "/>";
   }

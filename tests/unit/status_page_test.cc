@@ -94,6 +94,21 @@ TEST(StatusPage, WarnsWithoutExactlyOnePrimary) {
   EXPECT_NE(RenderStatusPage(r, "/metrics").find("no primary"), std::string::npos);
 }
 
+TEST(StatusPage, ManyReplicasWrapIntoRows) {
+  StatusReport r = Report();
+  for (int i = 3; i <= 13; ++i) {
+    r.clusters[0].instances.push_back(Instance("replica" + std::to_string(i), "replica"));
+  }
+  std::string html = RenderStatusPage(r, "/metrics");
+  size_t nodes = 0;
+  for (size_t at = 0; (at = html.find("<g class=\"node\"", at)) != std::string::npos; ++at) {
+    ++nodes;
+  }
+  EXPECT_EQ(nodes, 14u);
+  EXPECT_NE(html.find("<svg class=\"topology\" width=\"1220\" height=\"430\""),
+            std::string::npos);  // 6 columns, 3 rows of replicas
+}
+
 TEST(StatusPage, EmptyReport) {
   StatusReport r;
   std::string html = RenderStatusPage(r, "/metrics");
