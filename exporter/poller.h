@@ -24,8 +24,8 @@ class SnapshotStore;
 // What the pollers of one cluster share: the primary's WAL positions and
 // heartbeat writes, timed on the exporter's clock. Thread-safe.
 struct ClusterHistory {
-  PositionHistory wal;
-  PositionHistory heartbeat;
+  PositionHistory wal{PositionHistory::Progress::kContinuous};
+  PositionHistory heartbeat{PositionHistory::Progress::kDiscrete};
 };
 
 // Keeps one persistent session to its instance. Every cycle it runs the

@@ -44,10 +44,14 @@ std::optional<PositionHistory::Behind> PositionHistory::Estimate(
     b.lower_bound = true;
     return b;
   }
-  // The primary went from samples_[i-1] to samples_[i]; assume it wrote at
-  // a steady rate in between and find when it passed `applied`.
   const Sample& a = samples_[i - 1];
   const Sample& c = samples_[i];
+  if (progress_ == Progress::kDiscrete) {
+    b.since = c.t;  // the first write `applied` does not include
+    return b;
+  }
+  // The primary went from `a` to `c`; assume it wrote at a steady rate in
+  // between and find when it passed `applied`.
   double frac = static_cast<double>(applied - a.position) /
                 static_cast<double>(c.position - a.position);
   b.since = a.t + std::chrono::duration_cast<Clock::duration>((c.t - a.t) * frac);

@@ -28,7 +28,15 @@ class PositionHistory {
     uint64_t latest = 0;        // the latest recorded position
   };
 
-  explicit PositionHistory(size_t capacity = 1200) : capacity_(capacity) {}
+  // How positions advance between two samples.
+  enum class Progress {
+    kContinuous,  // WAL: written at a steady rate between samples
+    kDiscrete,    // heartbeats: each position written exactly at its sample
+  };
+
+  explicit PositionHistory(Progress progress = Progress::kContinuous,
+                           size_t capacity = 1200)
+      : progress_(progress), capacity_(capacity) {}
 
   // Records a sample from `source`. A sample from another source, or a
   // position lower than the last one (a new primary), restarts the history
@@ -47,6 +55,7 @@ class PositionHistory {
     Clock::time_point t;
     uint64_t position;
   };
+  const Progress progress_;
   const size_t capacity_;
   mutable std::mutex mu_;
   std::string source_;          // GUARDED_BY(mu_)

@@ -29,16 +29,29 @@ def write_hosts(present):
 
 def test_discovered_replica_is_polled():
     e = state["exporter"]
-    e.wait_metric("pgrepl_up", {"instance": "replica1"}, lambda v: v == 1, 15)
-    m = e.scrape()
-    assert m.get("pgrepl_discovered_replicas", cluster="disc") == 1
-    assert m.get("pgrepl_role", instance="replica1", role="replica") == 1
-    assert m.get("pgrepl_standby_connected", instance="primary",
-                 standby="replica1") == 1
-    # replica2 is not discovered, but its slot makes it expected.
-    assert m.get("pgrepl_standby_connected", instance="primary",
-                 standby="replica2") == 1
-    assert m.get("pgrepl_cluster_replicas_expected", cluster="disc") == 1
+    want = [
+        ("pgrepl_up", {"instance": "primary"}, 1),
+        ("pgrepl_up", {"instance": "replica1"}, 1),
+        ("pgrepl_discovered_replicas", {"cluster": "disc"}, 1),
+        ("pgrepl_role", {"instance": "replica1", "role": "replica"}, 1),
+        ("pgrepl_standby_connected", {"instance": "primary", "standby": "replica1"}, 1),
+        # replica2 is not discovered, but its slot makes it expected.
+        ("pgrepl_standby_connected", {"instance": "primary", "standby": "replica2"}, 1),
+        ("pgrepl_cluster_replicas_expected", {"cluster": "disc"}, 1),
+    ]
+
+    def wrong():
+        m = e.scrape()
+        return [(n, l, m.get(n, **l)) for n, l, v in want if m.get(n, **l) != v]
+    last = []
+
+    def ok():
+        last[:] = wrong()
+        return not last
+    try:
+        wait_until(ok, 20, what="discovered replica metrics")
+    except AssertionError as err:
+        raise AssertionError(f"{err}: still wrong {last}") from None
 
 
 def test_name_vanishes_and_returns():

@@ -145,7 +145,7 @@ TEST(PositionHistory, IdleRunKeepsFirstAndLatestTime) {
 }
 
 TEST(PositionHistory, LongIdleRunDoesNotFillTheHistory) {
-  PositionHistory h(4);
+  PositionHistory h(PositionHistory::Progress::kContinuous, 4);
   h.Record("p", At(0), 50, kKeep);
   for (int s = 1; s <= 100; ++s) h.Record("p", At(s), 100, kKeep);
   h.Record("p", At(101), 200, kKeep);
@@ -218,7 +218,7 @@ TEST(PositionHistory, PositionDecreaseResets) {
 }
 
 TEST(PositionHistory, CapacityDropsTheOldest) {
-  PositionHistory h(3);
+  PositionHistory h(PositionHistory::Progress::kContinuous, 3);
   for (int i = 0; i < 6; ++i) h.Record("p", At(i), 1000u * (i + 1), kKeep);
   // Kept: (3 s, 4000), (4 s, 5000), (5 s, 6000).
   auto b = h.Estimate(3500, At(5), kMaxAge);
@@ -243,6 +243,32 @@ TEST(PositionHistory, SinceIsNeverAfterTheLatestSample) {
     EXPECT_LE(b->since, At(2)) << applied;
     EXPECT_GE(b->since, At(0)) << applied;
   }
+}
+
+}  // namespace
+}  // namespace pgrepl
+
+namespace pgrepl {
+namespace {
+
+// Heartbeats are single writes at their sample times: a replica that sees
+// heartbeat N-1 is behind since heartbeat N was written, not since N-1.
+TEST(PositionHistoryDiscrete, SinceIsTheFirstUnseenWrite) {
+  using Clock = PositionHistory::Clock;
+  const Clock::time_point t0 = Clock::time_point() + std::chrono::hours(1);
+  PositionHistory h(PositionHistory::Progress::kDiscrete);
+  const auto keep = std::chrono::seconds(5);
+  h.Record("p", t0, 1000, keep);
+  h.Record("p", t0 + std::chrono::seconds(1), 2000, keep);
+  h.Record("p", t0 + std::chrono::seconds(2), 3000, keep);
+  auto b = h.Estimate(2000, t0 + std::chrono::milliseconds(2100),
+                      std::chrono::seconds(10));
+  ASSERT_TRUE(b.has_value());
+  EXPECT_FALSE(b->caught_up);
+  EXPECT_EQ(b->since, t0 + std::chrono::seconds(2));
+  b = h.Estimate(3000, t0 + std::chrono::milliseconds(2100),
+                 std::chrono::seconds(10));
+  EXPECT_TRUE(b->caught_up);
 }
 
 }  // namespace
