@@ -43,11 +43,16 @@ const char* ReasonPhrase(int code) {
 // `extra_headers` is zero or more "Name: value\r\n" lines.
 int Reply(mg_connection* conn, int code, const char* content_type,
           const std::string& body, const char* extra_headers = "") {
-  mg_printf(conn,
-            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-            "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n%s\r\n",
-            code, ReasonPhrase(code), content_type, body.size(), extra_headers);
-  if (!IsHead(conn)) mg_write(conn, body.data(), body.size());
+  // Headers and body leave in one write: two writes on a keep-alive
+  // connection let Nagle's algorithm hold the body until the client's
+  // delayed ACK, about 40 ms per request (tcp_nodelay is also on).
+  std::string out = "HTTP/1.1 " + std::to_string(code) + " " + ReasonPhrase(code) +
+                    "\r\nContent-Type: " + content_type +
+                    "\r\nContent-Length: " + std::to_string(body.size()) +
+                    "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n" +
+                    extra_headers + "\r\n";
+  if (!IsHead(conn)) out += body;
+  mg_write(conn, out.data(), out.size());
   return code;
 }
 
@@ -125,6 +130,7 @@ Status HttpServer::Start() {
                         "max_request_size", max_size.c_str(),
                         "enable_keep_alive", "yes",
                         "keep_alive_timeout_ms", keep_alive.c_str(),
+                        "tcp_nodelay", "1",
                         nullptr};
   mg_callbacks callbacks{};
   callbacks.log_message = LogMessage;
