@@ -167,6 +167,14 @@ function checkReferences(objects) {
     if ((o.kind === "StatefulSet" || o.kind === "Deployment") && !matches(o.spec.selector.matchLabels, podLabelsOf(o))) {
       fail(where, "selector does not match the pod template");
     }
+    // Selectors are immutable: kustomize's common labels (includeSelectors:
+    // false) must stay out of them.
+    if (WORKLOADS.has(o.kind) || o.kind === "Service") {
+      const sel = o.kind === "Service" ? o.spec.selector || {} : o.spec.selector.matchLabels || {};
+      for (const k of ["app.kubernetes.io/part-of", "app.kubernetes.io/managed-by"]) {
+        if (k in sel) fail(where, `selector carries the common label ${k}`);
+      }
+    }
     if (o.kind === "StatefulSet") {
       const svc = objects.find((s) => s.kind === "Service" && s.metadata.name === o.spec.serviceName);
       if (!svc || svc.spec.clusterIP !== "None") fail(where, `serviceName ${o.spec.serviceName} is not a headless Service`);
