@@ -18,6 +18,14 @@ for group in "$@"; do
     browser) packages+=(chromium fonts-dejavu-core) ;;
     # clang and its sanitizer/libFuzzer runtimes for tests/fuzz/.
     fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
+    # Offline checks of k8s/ and of every YAML file and shell script
+    # (tests/k8s); npm for the schema validator unless Node.js is there.
+    k8s)
+      packages+=(yamllint shellcheck)
+      command -v npm >/dev/null || packages+=(nodejs npm) ;;
+    # The image test (tests/container): podman on runc, and debootstrap for
+    # a local Debian base image.
+    container) packages+=(podman runc debootstrap) ;;
     *) echo "install-deps.sh: unknown group: $group" >&2; exit 2 ;;
   esac
 done

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh monitoring browser
+scripts/install-deps.sh monitoring browser k8s container
 
 build_dir=${PGREPL_BUILD_DIR:-build}
 jobs=$(nproc)
