@@ -115,7 +115,10 @@ Result<ClusterConfig> ClusterFromJson(const nlohmann::json& j, size_t index,
     c.discovery.host = d["host"].get<std::string>();
     if (d.contains("port")) {
       if (!d["port"].is_number_integer()) return Status::Invalid(dw + ".port: expected an integer");
-      c.discovery.port = d["port"].get<int>();
+      // Range-checked before narrowing to int, so 4294975376 is not 8080.
+      int64_t port = d["port"].get<int64_t>();
+      if (port < 1 || port > 65535) return Status::Invalid(dw + ".port: expected 1 to 65535");
+      c.discovery.port = static_cast<int>(port);
     }
     if (d.contains("conninfo")) {
       if (!d["conninfo"].is_string()) return Status::Invalid(dw + ".conninfo: expected a string");
@@ -228,8 +231,11 @@ Status Validate(const Config& config) {
   return Status::Ok();
 }
 
-Result<CommandLine> ParseCommandLine(int argc, const char* const* argv,
-                                     const EnvLookup& env) {
+namespace {
+
+// ParseCommandLine without its one-line guarantee.
+Result<CommandLine> ParseCommandLineUnchecked(int argc, const char* const* argv,
+                                              const EnvLookup& env) {
   auto getenv_or = [&](const char* name, const std::string& fallback) {
     const char* v = env(name);
     return (v && *v) ? std::string(v) : fallback;
@@ -409,6 +415,21 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv,
   Status s = Validate(cfg);
   if (!s.ok()) return s;
   return cl;
+}
+
+}  // namespace
+
+Result<CommandLine> ParseCommandLine(int argc, const char* const* argv,
+                                     const EnvLookup& env) {
+  auto cl = ParseCommandLineUnchecked(argc, argv, env);
+  if (cl.ok()) return cl;
+  // Messages quote names and keys from flags and files; a control
+  // character there ("a\nb" in JSON) must not split the one line.
+  std::string message = cl.status().message();
+  for (char& c : message) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return Status::Invalid(message);
 }
 
 }  // namespace pgrepl

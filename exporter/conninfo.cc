@@ -8,34 +8,54 @@
 namespace pgrepl {
 namespace {
 
-// Keeps a fragment libpq quoted in its error only when it looks like a
-// keyword ("passwrd"); anything else might be a secret.
+// True for a word that looks like a keyword someone mistyped ("passwrd").
+bool KeywordLike(const std::string& text) {
+  if (text.empty() || text.size() > 32) return false;
+  for (char c : text) {
+    if (!std::islower(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
+
+// Rewrites a PQconninfoParse error so that it echoes nothing from the
+// input but a keyword-like word. libpq quotes input verbatim, quotes
+// included ("%s"), so the quoted part is found from libpq's fixed text
+// around it, never by pairing quotes. The exporter never calls setlocale,
+// so the messages are libpq's English ones.
+//   missing "=" after "%s" in connection info string
+//   invalid connection option "%s"
+//   invalid URI query parameter: "%s"
+//   <other URI problems, may quote "=" or "]">: "%s"
 std::string ScrubParseError(const char* raw) {
   std::string in = raw ? raw : "unknown error";
   while (!in.empty() && (in.back() == '\n' || in.back() == ' ')) in.pop_back();
-  std::string out;
-  size_t i = 0;
-  while (i < in.size()) {
-    if (in[i] != '"') {
-      out += in[i++];
-      continue;
+  for (const auto& [prefix, suffix] :
+       {std::pair<std::string, std::string>{"missing \"=\" after \"",
+                                            "\" in connection info string"},
+        std::pair<std::string, std::string>{"invalid connection option \"", "\""},
+        std::pair<std::string, std::string>{"invalid URI query parameter: \"", "\""}}) {
+    if (in.size() >= prefix.size() + suffix.size() && in.starts_with(prefix) &&
+        in.ends_with(suffix)) {
+      std::string word =
+          in.substr(prefix.size(), in.size() - prefix.size() - suffix.size());
+      return prefix + (KeywordLike(word) ? word : "...") + suffix;
     }
-    size_t end = in.find('"', i + 1);
-    if (end == std::string::npos) {
-      out += "\"...\"";
-      break;
-    }
-    std::string inner = in.substr(i + 1, end - i - 1);
-    bool keyword = !inner.empty() && inner.size() <= 32;
-    for (char c : inner) {
-      if (!std::islower(static_cast<unsigned char>(c)) && c != '_') {
-        keyword = false;
-      }
-    }
-    out += keyword ? "\"" + inner + "\"" : std::string("\"...\"");
-    i = end + 1;
   }
-  return out;
+  // A URI error: libpq's text, then the (part of the) URI.
+  if (size_t uri = in.find(": \""); uri != std::string::npos) {
+    std::string text = in.substr(0, uri);
+    // 'unexpected character "%c" at position %d ...': the character too.
+    const std::string kChar = "unexpected character \"";
+    if (text.starts_with(kChar) && text.size() > kChar.size() + 1) {
+      text.replace(kChar.size(), 1, "...");
+    }
+    return text + ": \"...\"";
+  }
+  // Anything else: libpq's text up to the first quote.
+  if (size_t quote = in.find('"'); quote != std::string::npos) {
+    return in.substr(0, quote) + "\"...\"";
+  }
+  return in;
 }
 
 }  // namespace

@@ -141,8 +141,11 @@ const char* TlsVersionName(TlsVersion version) {
   return "unknown";
 }
 
-Result<WebConfig> ParseWebConfig(const std::string& yaml_text,
-                                 const std::string& base_dir) {
+namespace {
+
+// ParseWebConfig without its one-line guarantee.
+Result<WebConfig> ParseWebConfigUnchecked(const std::string& yaml_text,
+                                          const std::string& base_dir) {
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
@@ -187,6 +190,21 @@ Result<WebConfig> ParseWebConfig(const std::string& yaml_text,
     return Status::Invalid("unexpected structure");
   }
   return config;
+}
+
+}  // namespace
+
+Result<WebConfig> ParseWebConfig(const std::string& yaml_text,
+                                 const std::string& base_dir) {
+  auto config = ParseWebConfigUnchecked(yaml_text, base_dir);
+  if (config.ok()) return config;
+  // Messages quote keys and user names; a control character there
+  // ("a\nb" in YAML) must not split the one line.
+  std::string message = config.status().message();
+  for (char& c : message) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return Status::Invalid(message);
 }
 
 Result<WebConfig> LoadWebConfig(const std::string& path) {

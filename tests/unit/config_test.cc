@@ -157,6 +157,47 @@ TEST(Config, JsonErrors) {
   }
 }
 
+// Regression (a property of tests/fuzz/fuzz_config_json.cc): the discovery
+// port was narrowed to int unchecked, so 4294975376 silently meant 8080.
+TEST(Config, JsonDiscoveryPortOutOfRange) {
+  auto parse = [](const std::string& port) {
+    return ParseConfigJson(R"({"clusters": [{"name": "a", "replica_discovery":
+                               {"host": "r", "port": )" + port + "}}]}",
+                           "default");
+  };
+  for (const char* port : {"4294975376", "18446744073709551615", "-4294961864",
+                           "0", "-1", "65536"}) {
+    auto r = parse(port);
+    EXPECT_FALSE(r.ok()) << port;
+    if (!r.ok()) EXPECT_NE(r.status().message().find(".port"), std::string::npos);
+  }
+  auto r = parse("65535");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r.value()[0].discovery.port, 65535);
+}
+
+// Regression (a property of tests/fuzz/fuzz_config_json.cc): errors quote
+// keys and names from the file (and values from flags); a newline in one
+// split the one-line startup error.
+TEST(Config, ControlCharactersKeepErrorsOneLine) {
+  for (const std::string text : {
+           R"({"clusters": [{"name": "a", "bad\nkey": 1}]})",
+           R"({"clusters\r": []})",
+           R"({"clusters": [{"name": "a\nb", "primary": "host=x"},
+                            {"name": "a\nb", "primary": "host=y"}]})",
+       }) {
+    std::string path = TempFile(text);
+    auto r = Parse({"--config.file=" + path});
+    std::remove(path.c_str());
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.status().message().find_first_of("\r\n"), std::string::npos)
+        << r.status().message();
+  }
+  auto r = Parse({"--primary=host=p", "--poll.interval=1s\nx"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message().find('\n'), std::string::npos) << r.status().message();
+}
+
 TEST(Config, KubernetesEnvironment) {
   Env env;
   env.vars = {{"DB_HOST", "postgres-primary"},

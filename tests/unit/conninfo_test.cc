@@ -50,6 +50,32 @@ TEST(ParseConninfo, ErrorsNeverEchoSecrets) {
   }
 }
 
+// Regression, found by tests/fuzz/fuzz_conninfo.cc: libpq quotes the input
+// verbatim, so a '"' in it threw the old quote pairing off, and the text
+// between two such quotes was echoed unscrubbed.
+TEST(ParseConninfo, QuotesInsideTheInputDoNotUnscrubIt) {
+  for (std::string bad :
+       {std::string("postgresql://u:a\"") + kSecret + "\"b@[::1",
+        std::string("postgresql://u@h/db?a=\"") + kSecret + "\"=b",
+        std::string("postgresql://u@h/db?=\"") + kSecret + "\"",
+        std::string("host=db x\"") + kSecret,
+        std::string("host=db x\"") + kSecret + "=1"}) {
+    auto r = ParseConninfo(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().message().find(kSecret), std::string::npos)
+        << r.status().message();
+  }
+  auto r = ParseConninfo("host=db foo");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "malformed conninfo: missing \"=\" after \"foo\" in connection info string");
+  r = ParseConninfo("postgresql://u@[::1");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("matching \"]\" in IPv6 host address in URI: \"...\""),
+            std::string::npos)
+      << r.status().message();
+}
+
 TEST(ParseConninfo, KeepsKeywordNamesInErrors) {
   auto r = ParseConninfo("host=db passwrd=x");
   ASSERT_FALSE(r.ok());

@@ -113,6 +113,18 @@ TEST(WebConfig, Rejects) {
   }
 }
 
+// Regression (a property of tests/fuzz/fuzz_web_config.cc): errors quote
+// keys and user names; a newline in one split the one-line error.
+TEST(WebConfig, ControlCharactersKeepErrorsOneLine) {
+  for (const char* text : {"\"bad\\nkey\": 1\n",
+                           "basic_auth_users:\n  \"al\\nice\": $2y$10$short\n"}) {
+    auto r = ParseWebConfig(text, "");
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.status().message().find_first_of("\r\n"), std::string::npos)
+        << r.status().message();
+  }
+}
+
 TEST(WebConfig, ErrorsNeverEchoAHash) {
   auto r = ParseWebConfig("basic_auth_users:\n  alice: $2y$10$notreallyahashatall\n", "");
   ASSERT_FALSE(r.ok());
