@@ -185,8 +185,17 @@ void Poller::DeriveReplicaLag(InstanceSnapshot* s, Clock::time_point now,
   in.replay_lsn = r.replay_lsn;
   in.now = now;
   in.last_healthy = last_healthy_;
+  if (r.receive_lsn) {
+    receive_history_.Record(target_.name, now, *r.receive_lsn, keep_source);
+  }
   if (r.replay_lsn) {
     in.behind = history_->wal.Estimate(*r.replay_lsn, now, keep_source);
+    // No primary polled (sidecar mode, or the primary is down): while
+    // streaming, measure how long ago this replica received the WAL it has
+    // not replayed yet. Same clock, no skew; it leaves out network delay.
+    if (!in.behind && in.streaming) {
+      in.behind = receive_history_.Estimate(*r.replay_lsn, now, keep_source);
+    }
   }
   ReplicaLag lag = ComputeReplicaLag(in);
   if (lag.healthy) last_healthy_ = now;

@@ -86,6 +86,9 @@ class Poller {
   bool failure_logged_ = false;  // a warning for the current outage is out
   std::optional<bool> last_in_recovery_;
   std::optional<Clock::time_point> last_healthy_;
+  // This replica's own receive positions on the exporter's clock: the lag
+  // reference when no primary of the cluster is polled (--sidecar).
+  PositionHistory receive_history_{PositionHistory::Progress::kContinuous, 300};
 
   std::mutex mu_;
   std::condition_variable cv_;

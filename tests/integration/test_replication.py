@@ -86,6 +86,32 @@ def test_injected_apply_delay():
     wait_caught_up(exporter)
 
 
+def test_sidecar_lag_without_the_primary():
+    """--sidecar watching replica1 alone (no primary polled): under writes
+    its lag is known (not NaN) and under 1 s; with a 3 s apply delay it
+    reads 3 s +- 1 s, measured from when the replica received the WAL."""
+    config = {"clusters": [{"name": "side", "replicas": [
+        {"name": "replica1", "conninfo": cluster.conninfo("replica1")}]}]}
+    with Exporter(config, ["--poll.interval=1s", "--sidecar"],
+                  password=cluster.password()) as e:
+        with Load(25):
+            e.wait_metric("pgrepl_up", {"instance": "replica1"}, lambda v: v == 1, 10)
+            time.sleep(3)
+            fast = samples(e, "pgrepl_replica_lag_seconds", 4, {"instance": "replica1"})
+            log(f"sidecar lag under writes: {fast}")
+            assert all(v is not None and not is_nan(v) and v < 1.0 for v in fast), fast
+            cluster.tool("delay", "replica1", "3s")
+            try:
+                time.sleep(7)
+                slow = samples(e, "pgrepl_replica_lag_seconds", 5,
+                               {"instance": "replica1"})
+                log(f"sidecar lag with a 3 s apply delay: {slow}")
+                assert abs(statistics.median(slow) - 3.0) <= 1.0, slow
+            finally:
+                cluster.tool("delay", "replica1", "0")
+    wait_caught_up(exporter)
+
+
 def test_histogram_keeps_spike_between_scrapes():
     """A lag spike of about 4.5 s that starts and ends between two scrapes
     shows in pgrepl_replica_lag_poll_seconds: some polls land above 3 s."""
@@ -270,6 +296,7 @@ def main():
             e.wait_metric("pgrepl_up", {"instance": "replica2"}, lambda v: v == 1, 10)
             return run_tests([
                 test_injected_apply_delay,
+                test_sidecar_lag_without_the_primary,
                 test_histogram_keeps_spike_between_scrapes,
                 test_heartbeat_lag,
                 test_idle_cluster_reads_zero,
