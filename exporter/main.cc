@@ -1,4 +1,5 @@
 // pgrepl_exporter: wires config, pollers and the HTTP server together.
+#include <malloc.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -37,6 +38,13 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+
+  // Two malloc arenas for the process, set before any thread starts.
+  // glibc's default (eight per core) lets each of civetweb's worker threads
+  // keep an arena sized for a /metrics body, so RSS grew with every thread
+  // that ever served a scrape (docs/BENCHMARKS.md). MALLOC_ARENA_MAX in the
+  // environment still wins.
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
 
   pgrepl::SetupLogging(config.log_level, config.log_format);
 
