@@ -30,6 +30,22 @@ def log(msg):
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
+# The first line of an ASan, LSan, UBSan or TSan report. Sanitizer builds
+# (tests/sanitize/run.sh) make the exporter stop on the first report.
+SANITIZER_REPORT = re.compile(
+    r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|"
+    r"(WARNING|ERROR): ThreadSanitizer")
+
+
+def sanitizer_report(text):
+    """The index of the first line of a sanitizer report in text's lines,
+    or None."""
+    for i, line in enumerate(text.splitlines()):
+        if SANITIZER_REPORT.search(line):
+            return i
+    return None
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -195,10 +211,23 @@ class Exporter:
                 self.proc.kill()
                 self.proc.wait()
         self.log_file.close()
-        if exc[0] is not None:
+        # A clean stop exits 0; a crash, a hang on SIGTERM or a sanitizer
+        # report (which also ends the process) fails the test.
+        text = self.log()
+        lines = text.splitlines(True)
+        report = sanitizer_report(text)
+        problem = None
+        if report is not None:
+            problem = f"sanitizer report: {lines[report].strip()}"
+        elif self.proc and self.proc.returncode != 0:
+            problem = f"exporter exited with {self.proc.returncode}"
+        if exc[0] is not None or problem:
             sys.stdout.write("---- exporter log (tail) ----\n")
-            sys.stdout.write("".join(self.log().splitlines(True)[-40:]))
+            sys.stdout.write("".join(lines[report:report + 80] if report is not None
+                                     else lines[-40:]))
         shutil.rmtree(self.dir, ignore_errors=True)
+        if problem and exc[0] is None:
+            raise AssertionError(problem)
         return False
 
     def _listening(self):
