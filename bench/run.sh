@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# bench/run.sh - side-by-side benchmark of pgrepl_exporter and Debian's
+# prometheus-postgres-exporter (postgres_exporter 0.11) on real clusters.
+#
+# Usage: bench/run.sh [--quick]
+#
+# Installs what is missing (apt), builds the exporter in Release mode into
+# build-bench/, runs bench/bench.py (about 15 minutes) and writes
+# bench/results/latest.json and docs/BENCHMARKS.md. --quick: a 3-minute
+# smoke run of every phase, written to build-bench/bench-quick.{json,md}. Not part of the test suite: it measures, it does not
+# pass or fail on the figures. Leaves no process behind.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=()
+case "${1:-}" in
+  "") ;;
+  --quick) quick=(--quick) ;;
+  -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "bench/run.sh: unknown argument: $1" >&2; exit 2 ;;
+esac
+
+scripts/install-deps.sh
+
+# The reference: Debian's postgres_exporter. Its package ships a systemd
+# unit; the benchmark never uses it and runs the binary itself, one
+# process per instance, on loopback ports of its own.
+reference=/usr/bin/prometheus-postgres-exporter
+if [ ! -x "$reference" ]; then
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then sudo=(sudo); fi
+  echo "bench/run.sh: installing prometheus-postgres-exporter" >&2
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    --no-install-recommends prometheus-postgres-exporter >/dev/null
+fi
+
+build_dir=build-bench
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DPGREPL_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build_dir" --target pgrepl_exporter -j "$(nproc)"
+
+out=bench/results/latest.json
+doc=docs/BENCHMARKS.md
+if [ ${#quick[@]} -gt 0 ]; then
+  out=$build_dir/bench-quick.json
+  doc=$build_dir/bench-quick.md
+fi
+mkdir -p "$(dirname "$out")"
+# Bounded: every phase has a fixed count or duration; this is a backstop.
+timeout -k 30 2400 python3 bench/bench.py --exporter "$build_dir/pgrepl_exporter" \
+  --reference "$reference" --out "$out" "${quick[@]}"
+python3 bench/report.py "$out" >"$doc.tmp"
+mv "$doc.tmp" "$doc"
+echo "bench/run.sh: wrote $out and $doc" >&2
