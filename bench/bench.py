@@ -32,6 +32,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 import harness  # noqa: E402
 import measure as m  # noqa: E402
 
+SEQ_BLOCKS = 20    # interleaved blocks per sequential repetition
+SETTLE_S = 0.1     # untimed pause before each block
 OURS_APP = "pgrepl_exporter"
 REF_APP = "postgres_exporter"
 POLL_INTERVAL = 1.0
@@ -300,20 +302,25 @@ class SeqRun:
 
 
 def phase_sequential(ours, ref, cluster, plan, n, idle_rate_ms_per_s):
-    """Each repetition alternates small blocks: a slice of our scrapes,
-    then one round over every reference process, so that both see the
-    same moments of a shared machine's load."""
+    """Each repetition alternates blocks: a slice of our scrapes, then a
+    slice of the rounds over every reference process, so that both see
+    the same stretch of a shared machine's load. A short untimed pause
+    before each block lets the other exporter's leftover work (Go's
+    background GC, its backends finishing) end first."""
     sess = sessions(cluster)
     reps = []
-    blocks = plan["seq_ref_rounds"][n]
+    blocks = min(SEQ_BLOCKS, plan["seq_ref_rounds"][n])
     per_block = max(1, plan["seq_ours"][n] // blocks)
+    ref_per_block = max(1, plan["seq_ref_rounds"][n] // blocks)
     for rep in range(plan["seq_reps"]):
         so = SeqRun([m.ScrapeClient(ours.port)], [ours.proc.pid], backend_pids(sess, OURS_APP))
         sr = SeqRun([m.ScrapeClient(p, plan["ref_timeout_s"]) for p in ref.ports()],
                     ref.pids(), backend_pids(sess, REF_APP))
         for _ in range(blocks):
+            time.sleep(SETTLE_S)
             so.block(per_block)
-            sr.block(1)
+            time.sleep(SETTLE_S)
+            sr.block(ref_per_block)
         o, r = so.result(), sr.result()
         # Our CPU over the repetition includes background polling; the net
         # figure subtracts the rate measured without scrapes.
@@ -541,6 +548,9 @@ def detect_primary_stop(ours, cluster, trials, victim="replica1"):
     out = []
     c = m.ScrapeClient(ours.port, 5)
     for _ in range(trials):
+        # Start from a snapshot that shows the receiver streaming.
+        poll_until(c, lambda t: value(t, "pgrepl_wal_receiver_up", instance=victim) == 1, 20)
+        time.sleep(1.2)
         t_start = time.monotonic()
         p = run_tool_async(cluster, "stop", "primary")
         seen, done = poll_until(c, lambda t: value(t, "pgrepl_wal_receiver_up",
