@@ -518,15 +518,25 @@ def walreceiver_gap(cluster, victim):
 
 
 def detect_walreceiver(ours, cluster, trials, victim="replica1", window=3.0):
+    """A killed receiver is back within milliseconds, so the fault shows as
+    pgrepl_wal_receiver_restarts_total going up (a new receiver pid), or as
+    pgrepl_wal_receiver_up 0 when a poll lands inside the gap."""
     out = []
     c = m.ScrapeClient(ours.port, 5)
+
+    def restarts(text):
+        return value(text, "pgrepl_wal_receiver_restarts_total", instance=victim)
+
     for _ in range(trials):
+        before = restarts(c.get()[1].decode())
         p = run_tool_async(cluster, "kill-walreceiver", victim)
         p.wait(30)
         t_ret = time.monotonic()
-        seen, _ = poll_until(c, lambda t: value(t, "pgrepl_wal_receiver_up",
-                                                instance=victim) == 0, window)
-        out.append({"from_command_return_s": seen - t_ret if seen else None})
+        seen, _ = poll_until(
+            c, lambda t: value(t, "pgrepl_wal_receiver_up", instance=victim) == 0
+            or (restarts(t) or 0) > (before or 0), window)
+        out.append({"from_command_return_s": seen - t_ret if seen else None,
+                    "restarts_before": before})
         harness.wait_until(lambda: value(c.get()[1].decode(), "pgrepl_wal_receiver_up",
                                          instance=victim) == 1, 20,
                            what="receiver streaming again")

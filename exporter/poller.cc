@@ -247,6 +247,17 @@ void Poller::Derive(InstanceSnapshot* s, Clock::time_point deadline) {
     return;
   }
 
+  // A receiver that died and came back between two polls leaves nothing in
+  // the other readings: only its pid tells. Only streaming receivers count,
+  // so the failed attempts of a long outage add one restart, not dozens.
+  if (s->wal_receiver && s->wal_receiver->pid &&
+      s->wal_receiver->status == "streaming") {
+    if (last_streaming_pid_ && *last_streaming_pid_ != *s->wal_receiver->pid) {
+      s->wal_receiver_restarts++;
+    }
+    last_streaming_pid_ = s->wal_receiver->pid;
+  }
+
   // A replica: lag against the primary's history, on this process's clock.
   // Without a receiver reading, whether it streams is unknown: no lag.
   if (s->CollectorOk("pg_stat_wal_receiver")) DeriveReplicaLag(s, now, keep_source);

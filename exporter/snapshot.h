@@ -77,6 +77,7 @@ struct InstanceSnapshot {
   std::optional<uint32_t> timeline;  // current timeline, primary or replica
   uint64_t role_changes = 0;
   uint64_t timeline_changes = 0;
+  uint64_t wal_receiver_restarts = 0;  // a new receiver pid streams again
 };
 
 }  // namespace pgrepl

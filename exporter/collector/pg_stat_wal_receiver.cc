@@ -11,15 +11,16 @@
 namespace pgrepl {
 
 // Sample row:
-//   status    | received_tli | flushed_lsn | written_lsn | last_msg_age |
-//   streaming | 1            | 0/3000148   | 0/3000148   | 0.83         |
+//   pid  | status    | received_tli | flushed_lsn | written_lsn
+//   4711 | streaming | 1            | 0/3000148   | 0/3000148
+//   last_msg_age
+//   0.83
 //   upstream_host | upstream_port | slot
 //   127.0.0.1     | 5432          | replica1
 // The age uses the replica's own clock at both ends, so skew cannot enter.
 std::string WalReceiverSql(int server_version_num) {
   const bool v13 = server_version_num >= 130000;
-  return std::string(
-             "SELECT status, received_tli, ") +
+  return std::string("SELECT pid, status, received_tli, ") +
          (v13 ? "flushed_lsn::text AS flushed_lsn, "
                 "written_lsn::text AS written_lsn, "
               : "received_lsn::text AS flushed_lsn, "
@@ -44,6 +45,9 @@ Status ParseWalReceiver(const Rows& rows, std::optional<WalReceiverInfo>* out) {
   if (rows.values.empty()) return Status::Ok();
   WalReceiverInfo w;
   w.status = rows.Get(0, "status").value_or("");
+  if (auto pid = ParseInt(rows.Get(0, "pid")); pid && *pid > 0) {
+    w.pid = static_cast<int>(*pid);
+  }
   if (auto tli = ParseInt(rows.Get(0, "received_tli")); tli && *tli >= 0) {
     w.received_tli = static_cast<uint32_t>(*tli);
   }
@@ -107,6 +111,12 @@ void PgStatWalReceiverCollector::Emit(const InstanceSnapshot& s,
              "1 when the replica's WAL receiver is streaming from its "
              "upstream; 0 when it is absent or in any other state.",
              streaming ? 1 : 0);
+  sink.Counter("pgrepl_wal_receiver_restarts_total",
+               "Times the replica's WAL stream was re-established by a new "
+               "WAL receiver process (a streaming pid other than the last "
+               "one seen), counted even when the break was shorter than a "
+               "poll interval.",
+               static_cast<double>(s.wal_receiver_restarts));
   if (!w) return;
   sink.Gauge("pgrepl_wal_receiver_info",
              "The WAL receiver's status, upstream and slot; value is 1.", 1,

@@ -16,6 +16,7 @@ namespace pgrepl {
 // receiver process runs, which on a replica means the stream is down.
 struct WalReceiverInfo {
   std::string status;  // streaming, starting, waiting, restarting, stopping
+  std::optional<int> pid;  // a new pid means the receiver was restarted
   std::optional<uint32_t> received_tli;
   std::optional<uint64_t> flushed_lsn;  // received_lsn before PostgreSQL 13
   std::optional<uint64_t> written_lsn;  // PostgreSQL 13+

@@ -245,6 +245,36 @@ def test_stopped_replica_is_reported_missing():
     wait_caught_up(exporter)
 
 
+def test_killed_receiver_is_counted():
+    """Kill replica1's WAL receiver three times. PostgreSQL starts a new
+    one within milliseconds, between two polls, so wal_receiver_up may never
+    read 0; the restart counter must go up by exactly one per kill, and
+    replica2's must not move."""
+    wait_caught_up(exporter)
+    m = exporter.scrape()
+    before = {r: m.get("pgrepl_wal_receiver_restarts_total", instance=r)
+              for r in ("replica1", "replica2")}
+    assert before["replica1"] is not None and before["replica2"] is not None, before
+    for i in range(1, 4):
+        time.sleep(1.5)  # past wal_retrieve_retry_interval since the last start
+        cluster.tool("kill-walreceiver", "replica1")
+        t0 = time.monotonic()
+        exporter.wait_metric("pgrepl_wal_receiver_restarts_total",
+                             {"instance": "replica1"},
+                             lambda v: v == before["replica1"] + i, 10,
+                             what=f"restart {i} counted")
+        log(f"kill {i}: counted {time.monotonic() - t0:.2f} s after the kill")
+        exporter.wait_metric("pgrepl_wal_receiver_up", {"instance": "replica1"},
+                             lambda v: v == 1, 20)
+    time.sleep(2.5)  # two more polls: no late or double count
+    m = exporter.scrape()
+    assert m.get("pgrepl_wal_receiver_restarts_total",
+                 instance="replica1") == before["replica1"] + 3, m.text
+    assert m.get("pgrepl_wal_receiver_restarts_total",
+                 instance="replica2") == before["replica2"], m.text
+    wait_caught_up(exporter)
+
+
 def test_broken_stream_is_not_zero_lag():
     """Stop the primary: each replica reports its WAL receiver down and a
     lag that is not 0 and grows (over 2 s after 4 s), though receive and
@@ -302,6 +332,7 @@ def main():
                 test_idle_cluster_reads_zero,
                 test_paused_replay,
                 test_stopped_replica_is_reported_missing,
+                test_killed_receiver_is_counted,
                 test_broken_stream_is_not_zero_lag,
                 test_promotion_split_brain,
             ])

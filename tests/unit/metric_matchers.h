@@ -43,6 +43,15 @@ inline std::optional<double> Value(
   return m[0]->gauge.value;
 }
 
+// The counter value of the one matching sample; nullopt when none or several.
+inline std::optional<double> CounterValue(
+    const std::vector<prometheus::MetricFamily>& fams, const std::string& name,
+    const Labels& want = {}) {
+  auto m = Matches(fams, name, want);
+  if (m.size() != 1) return std::nullopt;
+  return m[0]->counter.value;
+}
+
 inline size_t Count(const std::vector<prometheus::MetricFamily>& fams,
                     const std::string& name, const Labels& want = {}) {
   return Matches(fams, name, want).size();

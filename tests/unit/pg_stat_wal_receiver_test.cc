@@ -43,6 +43,7 @@ class ScriptedRows : public RowSource {
 };
 
 struct ReceiverRow {
+  Cell pid = "4711";
   Cell status = "streaming";
   Cell received_tli = "1";
   Cell flushed_lsn = "0/3000148";
@@ -55,11 +56,13 @@ struct ReceiverRow {
 
 Rows ReceiverRows(const std::vector<ReceiverRow>& rows) {
   Rows r;
-  r.columns = {"status",       "received_tli",  "flushed_lsn",   "written_lsn",
-               "last_msg_age", "upstream_host", "upstream_port", "slot"};
+  r.columns = {"pid",           "status",        "received_tli",
+               "flushed_lsn",   "written_lsn",   "last_msg_age",
+               "upstream_host", "upstream_port", "slot"};
   for (const auto& x : rows) {
-    r.values.push_back({x.status, x.received_tli, x.flushed_lsn, x.written_lsn,
-                        x.last_msg_age, x.upstream_host, x.upstream_port, x.slot});
+    r.values.push_back({x.pid, x.status, x.received_tli, x.flushed_lsn,
+                        x.written_lsn, x.last_msg_age, x.upstream_host,
+                        x.upstream_port, x.slot});
   }
   return r;
 }
@@ -121,6 +124,7 @@ TEST(ParseWalReceiver, NoRowsMeansNoReceiver) {
 
 TEST(ParseWalReceiver, StreamingRow) {
   WalReceiverInfo w = Parsed(ReceiverRow{});
+  EXPECT_EQ(w.pid, 4711);
   EXPECT_EQ(w.status, "streaming");
   EXPECT_EQ(w.received_tli, 1u);
   EXPECT_EQ(w.flushed_lsn, 0x3000148u);
@@ -142,6 +146,7 @@ TEST(ParseWalReceiver, Pg12RowHasNoWrittenLsn) {
 
 TEST(ParseWalReceiver, NullCellsStayUnknown) {
   ReceiverRow row;
+  row.pid = std::nullopt;
   row.status = std::nullopt;
   row.received_tli = std::nullopt;
   row.flushed_lsn = std::nullopt;
@@ -151,6 +156,7 @@ TEST(ParseWalReceiver, NullCellsStayUnknown) {
   row.upstream_port = std::nullopt;
   row.slot = std::nullopt;
   WalReceiverInfo w = Parsed(row);
+  EXPECT_FALSE(w.pid.has_value());
   EXPECT_EQ(w.status, "");
   EXPECT_FALSE(w.received_tli.has_value());
   EXPECT_FALSE(w.flushed_lsn.has_value());
@@ -356,6 +362,17 @@ TEST(PgStatWalReceiver, EmitStreaming) {
             1.0);
   EXPECT_EQ(Value(fams, "pgrepl_wal_receiver_last_message_age_seconds"), 0.83);
   EXPECT_EQ(Value(fams, "pgrepl_wal_receiver_timeline_id"), 3.0);
+}
+
+TEST(PgStatWalReceiver, EmitRestartsEvenWithoutAReceiver) {
+  InstanceSnapshot s = Replica(std::nullopt);
+  s.wal_receiver_restarts = 4;
+  EXPECT_EQ(CounterValue(Emit(s), "pgrepl_wal_receiver_restarts_total",
+                         {{"instance", "replica1"}}),
+            4.0);
+  s.wal_receiver = Parsed(ReceiverRow{});
+  s.wal_receiver_restarts = 5;
+  EXPECT_EQ(CounterValue(Emit(s), "pgrepl_wal_receiver_restarts_total"), 5.0);
 }
 
 TEST(PgStatWalReceiver, EmitWaitingIsDown) {
