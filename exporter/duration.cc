@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cmath>
 
+#include "exporter/units.h"
+
 namespace pgrepl {
 namespace {
 
@@ -30,15 +32,8 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   double total = 0;
   size_t i = 0;
   while (i < text.size()) {
-    size_t start = i;
-    bool dot = false;
-    while (i < text.size() &&
-           (std::isdigit(static_cast<unsigned char>(text[i])) ||
-            (text[i] == '.' && !dot))) {
-      if (text[i] == '.') dot = true;
-      ++i;
-    }
-    std::string_view number = text.substr(start, i - start);
+    std::string_view number = ScanDecimal(text.substr(i));
+    i += number.size();
     if (number.empty() || number == ".") return bad("expected a number");
     if (number.size() > 15) return bad("number too long");
     size_t unit_start = i;

@@ -4,19 +4,9 @@
 
 #include "exporter/duration.h"
 #include "exporter/size.h"
+#include "exporter/units.h"
 
 namespace pgrepl {
-namespace {
-
-std::string Quote(std::string_view text) {
-  std::string out;
-  for (char c : text.substr(0, 40)) {
-    out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  }
-  return out;
-}
-
-}  // namespace
 
 Result<LagLimit> ParseLagLimit(std::string_view text) {
   LagLimit limit;
@@ -29,12 +19,12 @@ Result<LagLimit> ParseLagLimit(std::string_view text) {
     limit.value = static_cast<double>(s.value());
     limit.text = FormatSize(s.value());
   } else {
-    return Status::Invalid("bad lag limit \"" + Quote(text) +
+    return Status::Invalid("bad lag limit \"" + QuoteInput(text) +
                            "\": expected a duration (500ms, 2s) or a size "
                            "(16MB, 512kB, bytes)");
   }
   if (limit.value <= 0) {
-    return Status::Invalid("bad lag limit \"" + Quote(text) +
+    return Status::Invalid("bad lag limit \"" + QuoteInput(text) +
                            "\": must be greater than zero");
   }
   return limit;

@@ -1,9 +1,10 @@
 // Parsing of byte sizes such as "16MB", "512kB", "1GB" or "1048576".
 #include "exporter/size.h"
 
-#include <cctype>
 #include <cmath>
 #include <cstdlib>
+
+#include "exporter/units.h"
 
 namespace pgrepl {
 namespace {
@@ -20,34 +21,17 @@ double UnitBytes(std::string_view unit) {
   return 0;
 }
 
-// Printable ASCII only, at most 40 characters: safe to echo in a reply.
-std::string Quote(std::string_view text) {
-  std::string out;
-  for (char c : text.substr(0, 40)) {
-    out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<uint64_t> ParseSize(std::string_view text) {
   auto bad = [&](const char* why) {
-    return Status::Invalid("bad size \"" + Quote(text) + "\": " + why);
+    return Status::Invalid("bad size \"" + QuoteInput(text) + "\": " + why);
   };
   if (text.empty()) return bad("empty");
-  size_t i = 0;
-  bool dot = false;
-  while (i < text.size() &&
-         (std::isdigit(static_cast<unsigned char>(text[i])) ||
-          (text[i] == '.' && !dot))) {
-    if (text[i] == '.') dot = true;
-    ++i;
-  }
-  std::string_view number = text.substr(0, i);
+  std::string_view number = ScanDecimal(text);
   if (number.empty() || number == ".") return bad("expected a number");
   if (number.size() > 20) return bad("number too long");
-  double per = UnitBytes(text.substr(i));
+  double per = UnitBytes(text.substr(number.size()));
   if (per == 0) return bad("expected a unit of B, kB, MB, GB or TB");
   double bytes = std::strtod(std::string(number).c_str(), nullptr) * per;
   if (!(bytes <= kMaxBytes)) return bad("larger than 1 PiB");

@@ -127,6 +127,24 @@ class Cluster:
         }]}
 
 
+class Load:
+    """A bounded background write load on the primary: `pgcluster.sh load`
+    for at most `seconds` at `rate` rows per second, stopped on exit."""
+
+    def __init__(self, cluster, seconds, rate=300):
+        self.proc = subprocess.Popen(
+            [PGCLUSTER, "load", cluster.dir, str(seconds), str(rate)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        self.proc.wait(30)
+        return False
+
+
 def parse_metrics(text):
     """Parses the text exposition format into {(name, labels): value}."""
     out = {}

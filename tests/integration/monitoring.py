@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -49,7 +50,11 @@ class _Server:
                     return r.status == 200
             except OSError:
                 return False
-        wait_until(ready, 30, what=f"{self.name} ready")
+        try:
+            wait_until(ready, 30, what=f"{self.name} ready")
+        except BaseException:
+            self.__exit__(*sys.exc_info())
+            raise
 
     def tail(self, n=20):
         try:
@@ -68,6 +73,9 @@ class _Server:
                 self.proc.wait()
         if self.proc:
             self.log.close()
+        if exc[0] is not None:
+            sys.stdout.write(f"---- {self.name} log (tail) ----\n")
+            sys.stdout.write(self.tail(30))
         shutil.rmtree(self.dir, ignore_errors=True)
         return False
 
@@ -106,13 +114,30 @@ class Prometheus(_Server):
                      "--log.level=warn"])
         return self
 
-    def query(self, expr):
-        """Returns (status, result list) of an instant query."""
-        url = f"{self.url}/api/v1/query?{urllib.parse.urlencode({'query': expr})}"
+    def api(self, path, **params):
+        """The decoded JSON answer of a POST to an API path, for errors
+        (HTTP 400/422) too."""
+        data = urllib.parse.urlencode(params, doseq=True).encode()
+        req = urllib.request.Request(self.url + path, data=data)
         try:
-            body = _get_json(url)
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return json.load(r)
         except urllib.error.HTTPError as e:
-            body = json.loads(e.read().decode())
+            return json.load(e)
+
+    def query(self, expr):
+        """Returns (status, result list, error) of an instant query."""
+        return self._result(self.api("/api/v1/query", query=expr))
+
+    def query_range(self, expr, seconds, step="1s"):
+        """Returns (status, result list, error) of a range query over the
+        last `seconds` seconds."""
+        now = time.time()
+        return self._result(self.api("/api/v1/query_range", query=expr,
+                                     start=now - seconds, end=now, step=step))
+
+    @staticmethod
+    def _result(body):
         return body.get("status"), body.get("data", {}).get("result", []), body.get("error")
 
     def firing(self):

@@ -20,17 +20,11 @@ import json
 import math
 import os
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
-from harness import (PGCLUSTER, SOURCE_DIR, Cluster, Exporter, free_port, log,
-                     run_tests, wait_until)
+from harness import SOURCE_DIR, Cluster, Exporter, Load, log, run_tests, wait_until
+from monitoring import Prometheus
 
 DASHBOARDS = os.path.join(SOURCE_DIR, "dashboards")
 RULES = os.path.join(SOURCE_DIR, "alerts", "pgrepl.rules.yml")
@@ -137,100 +131,11 @@ def substitute(expr, dashboard, values):
     return re.sub(r"\$(\w+)", lambda m: fmt(m.group(1)), expr)
 
 
-# -------------------------------------------------------------- prometheus
-class Prometheus:
-    """The Debian prometheus binary on a free loopback port, scraping the
-    exporter with honor_labels and evaluating this product's rules."""
-
-    def __init__(self, exporter_port):
-        self.binary = shutil.which("prometheus")
-        assert self.binary, "prometheus missing (Debian package prometheus)"
-        self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="pgrepl-prom-")
-        self.config = os.path.join(self.dir, "prometheus.yml")
-        with open(self.config, "w") as f:
-            f.write(f"""global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-  evaluation_interval: 1s
-rule_files:
-  - {json.dumps(RULES)}
-scrape_configs:
-  - job_name: pgrepl
-    honor_labels: true
-    static_configs:
-      - targets: ['127.0.0.1:{exporter_port}']
-""")
-        self.proc = None
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self):
-        self.log_file = open(os.path.join(self.dir, "prometheus.log"), "w")
-        self.proc = subprocess.Popen(
-            [self.binary, f"--config.file={self.config}",
-             f"--storage.tsdb.path={os.path.join(self.dir, 'data')}",
-             "--storage.tsdb.retention.time=1h",
-             f"--web.listen-address=127.0.0.1:{self.port}"],
-            stdout=self.log_file, stderr=subprocess.STDOUT)
-        try:
-            wait_until(self._ready, 30, interval=0.2, what="Prometheus /-/ready")
-        except BaseException:
-            self.__exit__(*sys.exc_info())
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log_file.close()
-        if exc[0] is not None:
-            with open(os.path.join(self.dir, "prometheus.log")) as f:
-                sys.stdout.write("---- prometheus log (tail) ----\n")
-                sys.stdout.write("".join(f.readlines()[-30:]))
-        shutil.rmtree(self.dir, ignore_errors=True)
-        return False
-
-    def _ready(self):
-        if self.proc.poll() is not None:
-            with open(os.path.join(self.dir, "prometheus.log")) as f:
-                raise AssertionError(f"prometheus exited: {f.read()[-2000:]}")
-        try:
-            with urllib.request.urlopen(self.url + "/-/ready", timeout=1) as r:
-                return r.status == 200
-        except (urllib.error.URLError, OSError):
-            return False
-
-    def api(self, path, **params):
-        """The decoded JSON answer, for errors (HTTP 400/422) too."""
-        data = urllib.parse.urlencode(params, doseq=True).encode()
-        req = urllib.request.Request(self.url + path, data=data)
-        try:
-            with urllib.request.urlopen(req, timeout=10) as r:
-                return json.load(r)
-        except urllib.error.HTTPError as e:
-            return json.load(e)
-
-    def query(self, expr):
-        return self.api("/api/v1/query", query=expr)
-
-    def query_range(self, expr, seconds, step="1s"):
-        now = time.time()
-        return self.api("/api/v1/query_range", query=expr, start=now - seconds,
-                        end=now, step=step)
-
-
-def finite_samples(answer):
-    """Number of finite values in a successful answer."""
+# ------------------------------------------------------------------ answers
+def finite_samples(result):
+    """Number of finite values in the result list of a successful query."""
     n = 0
-    for series in answer["data"]["result"]:
+    for series in result:
         points = series.get("values") or [series["value"]]
         n += sum(1 for _, v in points if math.isfinite(float(v)))
     return n
@@ -265,14 +170,13 @@ def run_queries(prom, dashboard, values):
     out = {}
     for title, ref, expr in dashboard_queries(dashboard):
         q = substitute(expr, dashboard, values)
-        ans = prom.query(q)
-        if ans.get("status") != "success":
-            out.setdefault(title, {})[ref] = (
-                "error", 0, f"{ans.get('error')} in {q}", [])
+        status, result, error = prom.query(q)
+        if status != "success":
+            out.setdefault(title, {})[ref] = ("error", 0, f"{error} in {q}", [])
         else:
             out.setdefault(title, {})[ref] = (
-                "success", finite_samples(ans), q,
-                [s["metric"] for s in ans["data"]["result"]])
+                "success", finite_samples(result), q,
+                [s["metric"] for s in result])
     return out
 
 
@@ -418,17 +322,18 @@ def test_promotion_fills_annotations_and_alerts():
     def all_have_data():
         pending.clear()
         for what, q, ranged in checks:
-            ans = prom.query_range(q, 120) if ranged else prom.query(q)
-            assert ans.get("status") == "success", (what, q, ans)
-            if finite_samples(ans) == 0:
+            status, result, error = (prom.query_range(q, 120) if ranged
+                                     else prom.query(q))
+            assert status == "success", (what, q, status, error)
+            if finite_samples(result) == 0:
                 pending.append(f"{what}: {q}")
         return not pending
     try:
         wait_until(all_have_data, 40, interval=1, what="event queries")
     except AssertionError:
         raise AssertionError("still empty after promotion:\n  " + "\n  ".join(pending))
-    fired = prom.query('ALERTS{alertname=~"Pgrepl.*", alertstate="firing"}')
-    names = sorted({s["metric"]["alertname"] for s in fired["data"]["result"]})
+    _, fired, _ = prom.query('ALERTS{alertname=~"Pgrepl.*", alertstate="firing"}')
+    names = sorted({s["metric"]["alertname"] for s in fired})
     log(f"{len(checks)} event queries have data {time.monotonic() - t0:.1f}s "
         f"after the promotion; firing: {names}")
 
@@ -446,21 +351,16 @@ def main():
         sql = open(os.path.join(SOURCE_DIR, "docs", "heartbeat.sql")).read()
         c.tool("psql", "primary", "-X", "-v", "ON_ERROR_STOP=1", "-c", sql)
         c.tool("delay", "replica1", "2s")
-        load = subprocess.Popen([PGCLUSTER, "load", c.dir, "150", "200"],
-                                stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        try:
-            with Exporter(c.config(CLUSTER),
-                          ["--poll.interval=1s", "--poll.timeout=2s", "--heartbeat"],
-                          password=c.password()) as e, Prometheus(e.port) as prom:
-                state["prom"] = prom
-                log(f"prometheus on {prom.url}, exporter on {e.url}")
-                rc = run_tests([test_variables_resolve,
-                                test_every_panel_returns_data,
-                                test_promotion_fills_annotations_and_alerts])
-        finally:
-            load.terminate()
-            load.wait(30)
+        with Load(c, 150, 200), \
+                Exporter(c.config(CLUSTER),
+                         ["--poll.interval=1s", "--poll.timeout=2s", "--heartbeat"],
+                         password=c.password()) as e, \
+                Prometheus(e.port, rule_files=[RULES]) as prom:
+            state["prom"] = prom
+            log(f"prometheus on {prom.url}, exporter on {e.url}")
+            rc = run_tests([test_variables_resolve,
+                            test_every_panel_returns_data,
+                            test_promotion_fills_annotations_and_alerts])
     log(f"total {time.monotonic() - t_start:.1f}s")
     return rc
 

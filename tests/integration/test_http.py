@@ -21,8 +21,8 @@ import sys
 import tempfile
 import time
 
-from harness import (PGCLUSTER, SOURCE_DIR, Cluster, Exporter, log,
-                     run_tests, wait_until)
+from harness import (SOURCE_DIR, Cluster, Exporter, Load, log, run_tests,
+                     wait_until)
 
 ARGS = ["--poll.interval=1s", "--poll.timeout=2s"]
 # The shared exporter's default limit (also the status page's colours): a
@@ -30,23 +30,6 @@ ARGS = ["--poll.interval=1s", "--poll.timeout=2s"]
 MAIN_ARGS = ARGS + ["--health.replica-max-lag=2s"]
 cluster = None
 exporter = None
-
-
-class Load:
-    """A bounded background write load on the primary."""
-
-    def __init__(self, seconds, rate=300):
-        self.proc = subprocess.Popen(
-            [PGCLUSTER, "load", cluster.dir, str(seconds), str(rate)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.proc.terminate()
-        self.proc.wait(30)
-        return False
 
 
 def request(e, path, method="GET", headers=None, timeout=5):
@@ -189,7 +172,7 @@ def test_replica_flips_under_apply_delay():
     wait_until(lambda: status(e, url) == 200, 15, what="replica1 healthy")
     cluster.tool("delay", "replica1", "3s")
     try:
-        with Load(45):
+        with Load(cluster, 45):
             t0 = time.monotonic()
             wait_until(lambda: status(e, url) == 503, 20,
                        what="/replica?max_lag=1s to fail under a 3 s delay")

@@ -5,12 +5,11 @@ value. Tolerances are stated per test. The exporter polls every 1 s.
 
 import os
 import statistics
-import subprocess
 import sys
 import time
 
-from harness import (PGCLUSTER, SOURCE_DIR, Cluster, Exporter, log,
-                     run_tests, wait_until)
+from harness import (SOURCE_DIR, Cluster, Exporter, Load, log, run_tests,
+                     wait_until)
 
 ARGS = ["--poll.interval=1s", "--poll.timeout=2s", "--cluster=it"]
 NAN = float("nan")
@@ -20,23 +19,6 @@ exporter = None
 
 def is_nan(v):
     return v is not None and v != v
-
-
-class Load:
-    """A bounded background write load on the primary."""
-
-    def __init__(self, seconds, rate=300):
-        self.proc = subprocess.Popen(
-            [PGCLUSTER, "load", cluster.dir, str(seconds), str(rate)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.proc.terminate()
-        self.proc.wait(30)
-        return False
 
 
 def lag(m, name):
@@ -63,7 +45,7 @@ def test_injected_apply_delay():
     is positive on both sides."""
     cluster.tool("delay", "replica1", "3s")
     try:
-        with Load(20):
+        with Load(cluster, 20):
             time.sleep(7)  # let the delay fill up
             r1 = samples(exporter, "pgrepl_replica_lag_seconds", 5,
                          {"instance": "replica1"})
@@ -94,7 +76,7 @@ def test_sidecar_lag_without_the_primary():
         {"name": "replica1", "conninfo": cluster.conninfo("replica1")}]}]}
     with Exporter(config, ["--poll.interval=1s", "--sidecar"],
                   password=cluster.password()) as e:
-        with Load(25):
+        with Load(cluster, 25):
             e.wait_metric("pgrepl_up", {"instance": "replica1"}, lambda v: v == 1, 10)
             time.sleep(3)
             fast = samples(e, "pgrepl_replica_lag_seconds", 4, {"instance": "replica1"})
@@ -116,7 +98,7 @@ def test_histogram_keeps_spike_between_scrapes():
     """A lag spike of about 4.5 s that starts and ends between two scrapes
     shows in pgrepl_replica_lag_poll_seconds: some polls land above 3 s."""
     wait_caught_up(exporter)
-    with Load(25):
+    with Load(cluster, 25):
         time.sleep(2)
         before = exporter.scrape()
         cluster.tool("pause", "replica1")
@@ -192,7 +174,7 @@ def test_paused_replay():
     replayed bytes grow between two scrapes."""
     cluster.tool("pause", "replica1")
     try:
-        with Load(15):
+        with Load(cluster, 15):
             m1 = exporter.wait_metric("pgrepl_replica_replay_paused",
                                       {"instance": "replica1"}, lambda v: v == 1, 5)
             time.sleep(2)
@@ -230,7 +212,7 @@ def test_stopped_replica_is_reported_missing():
         assert m.get("pgrepl_slot_active", instance="primary", slot="replica2") == 0
         r1 = m.get("pgrepl_slot_retained_wal_bytes", instance="primary",
                    slot="replica2")
-        with Load(4):
+        with Load(cluster, 4):
             time.sleep(4)
         time.sleep(1.5)
         r2 = exporter.scrape().get("pgrepl_slot_retained_wal_bytes",

@@ -1,0 +1,23 @@
+// Helpers shared by the parsers of values with a unit suffix (durations,
+// sizes, lag limits): scanning the number and quoting bad input.
+#ifndef PGREPL_EXPORTER_UNITS_H_
+#define PGREPL_EXPORTER_UNITS_H_
+
+#include <string>
+#include <string_view>
+
+namespace pgrepl {
+
+// The longest prefix of text made of decimal digits and at most one '.':
+// "1.5kB" gives "1.5", ".5s" gives ".5", "kB" gives "". Anything else ends
+// it (signs, exponents, spaces, a second '.'). The prefix may be "" or ".",
+// which callers reject as not a number.
+std::string_view ScanDecimal(std::string_view text);
+
+// At most the first 40 characters of text, each one outside printable
+// ASCII replaced by '?': safe to echo in an error message.
+std::string QuoteInput(std::string_view text);
+
+}  // namespace pgrepl
+
+#endif  // PGREPL_EXPORTER_UNITS_H_
