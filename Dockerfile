@@ -26,11 +26,14 @@ COPY CMakeLists.txt ./
 COPY exporter/ exporter/
 COPY tests/ tests/
 ARG BUILD_JOBS=2
+# The source has no .git here: the revision the binary reports comes from
+# this build arg (tests/container/test_image.py passes the commit).
+ARG REVISION=unknown
 # Compiles go through ccache: a cache directory mounted for the build at
 # /ccache (podman build -v DIR:/ccache, as tests/container/test_image.py
 # does) makes a rebuild of unchanged sources quick; without one it is empty.
 ENV CCACHE_DIR=/ccache
-RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release \
+RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DPGREPL_REVISION="${REVISION}" \
       -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
  && cmake --build /build -j "${BUILD_JOBS}" --target pgrepl_exporter unit_tests \
  && ctest --test-dir /build -L unit -LE alerts --output-on-failure -j "${BUILD_JOBS}" \

@@ -186,7 +186,13 @@ def test_help_and_version():
     for flag in ("--primary", "--sidecar", "--web.listen-address", "--web.config.file"):
         assert flag in r.stdout, r.stdout
     r = podman_run("--rm", "--network=none", IMAGE, "--version")
-    assert "0.1.0" in r.stdout + r.stderr, r.stdout + r.stderr
+    out = r.stdout + r.stderr
+    assert "0.1.0" in out, out
+    # The binary reports the commit it was built from, not "unknown".
+    revision = run(["git", "-C", SOURCE_DIR, "rev-parse", "--short", "HEAD"],
+                   check=False).stdout.strip()
+    if revision:
+        assert f"revision {revision}" in out, out
 
 
 def container_run(name, port, args, mounts=()):
