@@ -706,6 +706,7 @@ def run_topology(n, plan, args, queries):
             ref_scrapes = plan["seq_reps"] * plan["seq_ref_rounds"][n]
             res["memory_end"] = {
                 "ours": m.memory_kib(ours.proc.pid),
+                "ours_files": m.rss_by_file_kib(ours.proc.pid),
                 "ours_sequential_scrapes": ours_scrapes,
                 "ours_total_scrapes": ours_scrapes + plan["conc_reps"] * 8 * plan["conc_ours"][n],
                 "ref": {x: m.memory_kib(ref.pid(x)) for x in cluster.names()},

@@ -108,6 +108,23 @@ def memory_kib(pid):
     return out
 
 
+def rss_by_file_kib(pid, top=6):
+    """The file mappings with the most resident pages: [(basename, KiB)]."""
+    per = {}
+    name = None
+    try:
+        with open(f"/proc/{pid}/smaps") as f:
+            for line in f:
+                parts = line.split()
+                if parts and "-" in parts[0] and not parts[0].endswith(":"):
+                    name = os.path.basename(parts[5]) if len(parts) > 5 and parts[5].startswith("/") else None
+                elif parts and parts[0] == "Rss:" and name:
+                    per[name] = per.get(name, 0) + int(parts[1])
+    except OSError:
+        return []
+    return sorted(per.items(), key=lambda kv: -kv[1])[:top]
+
+
 def open_fds(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 

@@ -111,6 +111,7 @@ class Topo:
         self.rss_o = mib(me["ours"]["VmRSS"])
         self.anon_o = mib(me["ours"].get("RssAnon"))
         self.pss_o = mib(me["ours"].get("Pss"))
+        self.files_o = me.get("ours_files", [])
         self.rss_r = [mib(v["VmRSS"]) for v in me["ref"].values()]
         self.anon_r = [mib(v.get("RssAnon", 0)) for v in me["ref"].values()]
         self.pss_r = [mib(v.get("Pss", 0)) for v in me["ref"].values()]
@@ -520,10 +521,14 @@ def findings(d, topos):
     w(f"- **What is left of the RSS.** Of our {f(t.rss_o, 1)} MiB RSS (1+{t.n}), "
       f"{f(t.anon_o, 1)} MiB is the process's own (anonymous) memory; the "
       f"other {f(t.rss_o - t.anon_o, 1)} MiB are file-backed pages of the binary and its shared "
-      "libraries (libstdc++, libpq, OpenSSL, civetweb, yaml-cpp, spdlog), "
-      "shared with every other process that maps them, which is why PSS "
+      "libraries, shared with every other process that maps them, which is why PSS "
       f"is {f(t.pss_o, 1)} MiB. Those pages alone exceed the 12 MiB goal for 1+2; "
       "meeting it would take fewer or static libraries, not less heap. "
+      + (("The largest: " + ", ".join(f"{n} {kib / 1024:.1f}" for n, kib in t.files_o)
+          + " MiB. OpenSSL's libcrypto comes in through libpq and the HTTPS "
+          "server; GnuTLS and its helpers (p11-kit, nettle, gmp) through "
+          "libpq's LDAP library, which initialises GnuTLS when it is loaded. ")
+         if t.files_o else "") +
       "postgres_exporter is one Go binary per instance: "
       f"{f(sum(t.anon_r) / t.inst, 1)} MiB anonymous per process.")
     t20 = next((x for x in topos if x.n == 20), None)
