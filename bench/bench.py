@@ -19,6 +19,7 @@ import json
 import multiprocessing
 import os
 import platform
+import select
 import shutil
 import signal
 import subprocess
@@ -130,6 +131,13 @@ class Reference:
         self.procs = {}  # instance name -> (Popen, port)
 
     def __enter__(self):
+        try:
+            return self._start()
+        except BaseException:
+            self.__exit__(None, None, None)  # no process or temp dir left
+            raise
+
+    def _start(self):
         pw = self.cluster.password()
         for name in self.cluster.names():
             port = harness.free_port()
@@ -495,6 +503,9 @@ def walreceiver_gap(cluster, victim):
     def ask():
         p.stdin.write(q)
         p.stdin.flush()
+        # psql reports errors on stderr and prints no line: do not block.
+        if not select.select([p.stdout], [], [], 5)[0]:
+            raise RuntimeError("psql gave no answer in 5 s")
         return p.stdout.readline().strip()
 
     try:

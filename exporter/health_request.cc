@@ -3,18 +3,14 @@
 #include "exporter/health_request.h"
 
 #include "exporter/query_string.h"
+#include "exporter/units.h"
 
 namespace pgrepl {
 namespace {
 
 // Printable ASCII only, bounded: safe to echo in a one-line reply.
 std::string Quote(std::string_view text) {
-  std::string out;
-  for (char c : text.substr(0, 64)) {
-    out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  }
-  if (text.size() > 64) out += "...";
-  return out;
+  return QuoteInput(text, 64, /*mark_cut=*/true);
 }
 
 }  // namespace

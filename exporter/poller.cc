@@ -211,6 +211,7 @@ void Poller::Derive(InstanceSnapshot* s, Clock::time_point deadline) {
 
   if (last_in_recovery_ && *last_in_recovery_ != r.in_recovery) {
     s->role_changes++;
+    stream_restarts_.Reset();  // a re-attached replica's first stream is new
     Log(spdlog::level::warn, "role changed",
         {{"cluster", cluster_}, {"instance", target_.name},
          {"role", r.in_recovery ? "replica" : "primary"}});
@@ -248,15 +249,8 @@ void Poller::Derive(InstanceSnapshot* s, Clock::time_point deadline) {
   }
 
   // A receiver that died and came back between two polls leaves nothing in
-  // the other readings: only its pid tells. Only streaming receivers count,
-  // so the failed attempts of a long outage add one restart, not dozens.
-  if (s->wal_receiver && s->wal_receiver->pid &&
-      s->wal_receiver->status == "streaming") {
-    if (last_streaming_pid_ && *last_streaming_pid_ != *s->wal_receiver->pid) {
-      s->wal_receiver_restarts++;
-    }
-    last_streaming_pid_ = s->wal_receiver->pid;
-  }
+  // the other readings: only its process identity tells.
+  if (stream_restarts_.Observe(s->wal_receiver)) s->wal_receiver_restarts++;
 
   // A replica: lag against the primary's history, on this process's clock.
   // Without a receiver reading, whether it streams is unknown: no lag.

@@ -85,7 +85,7 @@ class Poller {
   std::chrono::milliseconds backoff_{0};
   bool failure_logged_ = false;  // a warning for the current outage is out
   std::optional<bool> last_in_recovery_;
-  std::optional<int> last_streaming_pid_;  // kept while the stream is down
+  StreamRestarts stream_restarts_;
   std::optional<Clock::time_point> last_healthy_;
   // This replica's own receive positions on the exporter's clock: the lag
   // reference when no primary of the cluster is polled (--sidecar).

@@ -18,11 +18,12 @@ std::string_view ScanDecimal(std::string_view text) {
   return text.substr(0, i);
 }
 
-std::string QuoteInput(std::string_view text) {
+std::string QuoteInput(std::string_view text, size_t limit, bool mark_cut) {
   std::string out;
-  for (char c : text.substr(0, 40)) {
+  for (char c : text.substr(0, limit)) {
     out += (c >= 0x20 && c < 0x7f) ? c : '?';
   }
+  if (mark_cut && text.size() > limit) out += "...";
   return out;
 }
 

@@ -14,9 +14,11 @@ namespace pgrepl {
 // which callers reject as not a number.
 std::string_view ScanDecimal(std::string_view text);
 
-// At most the first 40 characters of text, each one outside printable
-// ASCII replaced by '?': safe to echo in an error message.
-std::string QuoteInput(std::string_view text);
+// At most the first `limit` characters of text, each one outside printable
+// ASCII replaced by '?', and "..." when text was longer than that and
+// `mark_cut` is set: safe to echo in an error message or a reply.
+std::string QuoteInput(std::string_view text, size_t limit = 40,
+                       bool mark_cut = false);
 
 }  // namespace pgrepl
 

@@ -11,16 +11,18 @@
 namespace pgrepl {
 
 // Sample row:
-//   pid  | status    | received_tli | flushed_lsn | written_lsn
-//   4711 | streaming | 1            | 0/3000148   | 0/3000148
-//   last_msg_age
-//   0.83
+//   pid  | postmaster_start  | status    | received_tli | flushed_lsn
+//   4711 | 1795766400.123456 | streaming | 1            | 0/3000148
+//   written_lsn | last_msg_age
+//   0/3000148   | 0.83
 //   upstream_host | upstream_port | slot
 //   127.0.0.1     | 5432          | replica1
 // The age uses the replica's own clock at both ends, so skew cannot enter.
 std::string WalReceiverSql(int server_version_num) {
   const bool v13 = server_version_num >= 130000;
-  return std::string("SELECT pid, status, received_tli, ") +
+  return std::string(
+             "SELECT pid, extract(epoch FROM pg_postmaster_start_time()) "
+             "AS postmaster_start, status, received_tli, ") +
          (v13 ? "flushed_lsn::text AS flushed_lsn, "
                 "written_lsn::text AS written_lsn, "
               : "received_lsn::text AS flushed_lsn, "
@@ -48,6 +50,7 @@ Status ParseWalReceiver(const Rows& rows, std::optional<WalReceiverInfo>* out) {
   if (auto pid = ParseInt(rows.Get(0, "pid")); pid && *pid > 0) {
     w.pid = static_cast<int>(*pid);
   }
+  w.postmaster_start = ParseDouble(rows.Get(0, "postmaster_start"));
   if (auto tli = ParseInt(rows.Get(0, "received_tli")); tli && *tli >= 0) {
     w.received_tli = static_cast<uint32_t>(*tli);
   }
@@ -59,6 +62,14 @@ Status ParseWalReceiver(const Rows& rows, std::optional<WalReceiverInfo>* out) {
   w.slot = rows.Get(0, "slot").value_or("");
   *out = std::move(w);
   return Status::Ok();
+}
+
+bool StreamRestarts::Observe(const std::optional<WalReceiverInfo>& w) {
+  if (!w || !w->pid || w->status != "streaming") return false;
+  Process now{*w->pid, w->postmaster_start};
+  const bool restarted = last_ && !(*last_ == now);
+  last_ = now;
+  return restarted;
 }
 
 Status ParseIdentity(const Rows& rows, ReplicaIdentity* out) {

@@ -16,7 +16,10 @@ namespace pgrepl {
 // receiver process runs, which on a replica means the stream is down.
 struct WalReceiverInfo {
   std::string status;  // streaming, starting, waiting, restarting, stopping
-  std::optional<int> pid;  // a new pid means the receiver was restarted
+  std::optional<int> pid;
+  // pg_postmaster_start_time() as epoch seconds: with the pid, it names the
+  // receiver process even across a container restart that reuses pids.
+  std::optional<double> postmaster_start;
   std::optional<uint32_t> received_tli;
   std::optional<uint64_t> flushed_lsn;  // received_lsn before PostgreSQL 13
   std::optional<uint64_t> written_lsn;  // PostgreSQL 13+
@@ -43,6 +46,29 @@ Status ParseWalReceiver(const Rows& rows, std::optional<WalReceiverInfo>* out);
 // rule). `primary_conninfo` may hold a password: it is parsed here and
 // dropped, never stored or logged.
 Status ParseIdentity(const Rows& rows, ReplicaIdentity* out);
+
+// Counts how often a different receiver process took over the stream: one
+// that streams with a (postmaster start, pid) other than the last streaming
+// one. The first streaming receiver seen is not counted, and receivers that
+// never reach streaming (the failed attempts of an outage) are ignored, so
+// an outage of any length counts once.
+class StreamRestarts {
+ public:
+  // Returns true when `w` is a new streaming receiver process.
+  bool Observe(const std::optional<WalReceiverInfo>& w);
+  // Forget the last receiver (the instance changed role).
+  void Reset() { last_.reset(); }
+
+ private:
+  struct Process {
+    int pid;
+    std::optional<double> postmaster_start;
+    bool operator==(const Process& o) const {
+      return pid == o.pid && postmaster_start == o.postmaster_start;
+    }
+  };
+  std::optional<Process> last_;
+};
 
 class PgStatWalReceiverCollector : public Collector {
  public:

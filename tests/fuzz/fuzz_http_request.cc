@@ -19,10 +19,12 @@
 //    name, the --sidecar instance); max_lag is only taken where the
 //    endpoint allows it.
 #include <crypt.h>
+#include <strings.h>
 
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -44,9 +46,10 @@ using Clock = InstanceSnapshot::WallClock;
 constexpr char kUser[] = "prometheus";
 constexpr char kPassword[] = "s3cret";
 
+constexpr char kAlphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
 std::string Base64(std::string_view in) {
-  static const char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   for (size_t i = 0; i < in.size(); i += 3) {
     uint32_t n = static_cast<uint8_t>(in[i]) << 16;
@@ -56,6 +59,34 @@ std::string Base64(std::string_view in) {
     out += kAlphabet[(n >> 12) & 63];
     out += i + 1 < in.size() ? kAlphabet[(n >> 6) & 63] : '=';
     out += i + 2 < in.size() ? kAlphabet[n & 63] : '=';
+  }
+  return out;
+}
+
+// This test's own lenient reading of a Basic header (any case of the
+// scheme, spaces around the token, padding optional, stray low bits
+// ignored): the user:password it carries, or nullopt. Independent of
+// BasicAuth, so an authentication decision can be checked against it.
+std::optional<std::string> OwnDecode(std::string_view header) {
+  if (header.size() < 6 || strncasecmp(header.data(), "basic ", 6) != 0) {
+    return std::nullopt;
+  }
+  std::string_view token = header.substr(6);
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  while (!token.empty() && token.back() == '=') token.remove_suffix(1);
+  std::string out;
+  uint32_t bits = 0;
+  int nbits = 0;
+  for (char c : token) {
+    const char* pos = std::strchr(kAlphabet, c);
+    if (c == '\0' || pos == nullptr) return std::nullopt;
+    bits = (bits << 6) | static_cast<uint32_t>(pos - kAlphabet);
+    nbits += 6;
+    if (nbits >= 8) {
+      nbits -= 8;
+      out += static_cast<char>((bits >> nbits) & 0xff);
+    }
   }
   return out;
 }
@@ -188,8 +219,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto creds = header ? pgrepl::BasicAuth::ParseAuthorization(header)
                       : std::optional<std::pair<std::string, std::string>>();
   bool expected = creds && creds->first == kUser && creds->second == kPassword;
-  FUZZ_CHECK(fixture->auth.Check(header) == expected,
-             "authentication decision");
+  const bool accepted = fixture->auth.Check(header);
+  FUZZ_CHECK(accepted == expected, "authentication decision");
+  // Checked against this test's own decoding too, not only BasicAuth's.
+  if (accepted) {
+    FUZZ_CHECK(OwnDecode(header) == std::string(kUser) + ":" + kPassword,
+               "accepted a header that does not carry the credentials");
+  }
   if (creds) {
     FUZZ_CHECK(creds->first.find(':') == std::string::npos, "user with ':'");
     auto again = pgrepl::BasicAuth::ParseAuthorization(

@@ -5,7 +5,8 @@
 //    that yaml-cpp rejects;
 //  - errors are one line (they are startup errors);
 //  - what is accepted is consistent: TLS has a certificate and a key,
-//    relative paths are under the base directory, a verifying
+//    every path comes out absolute (relative ones resolved against the
+//    base directory), a verifying
 //    client_auth_type has client_ca_file and a CA file implies asking for
 //    client certificates, max_version is not below min_version, and every
 //    basic-auth user has a non-empty name without ':' and a bcrypt hash

@@ -44,6 +44,7 @@ class ScriptedRows : public RowSource {
 
 struct ReceiverRow {
   Cell pid = "4711";
+  Cell postmaster_start = "1795766400.123456";
   Cell status = "streaming";
   Cell received_tli = "1";
   Cell flushed_lsn = "0/3000148";
@@ -56,13 +57,14 @@ struct ReceiverRow {
 
 Rows ReceiverRows(const std::vector<ReceiverRow>& rows) {
   Rows r;
-  r.columns = {"pid",           "status",        "received_tli",
-               "flushed_lsn",   "written_lsn",   "last_msg_age",
-               "upstream_host", "upstream_port", "slot"};
+  r.columns = {"pid",          "postmaster_start", "status",
+               "received_tli", "flushed_lsn",      "written_lsn",
+               "last_msg_age", "upstream_host",    "upstream_port",
+               "slot"};
   for (const auto& x : rows) {
-    r.values.push_back({x.pid, x.status, x.received_tli, x.flushed_lsn,
-                        x.written_lsn, x.last_msg_age, x.upstream_host,
-                        x.upstream_port, x.slot});
+    r.values.push_back({x.pid, x.postmaster_start, x.status, x.received_tli,
+                        x.flushed_lsn, x.written_lsn, x.last_msg_age,
+                        x.upstream_host, x.upstream_port, x.slot});
   }
   return r;
 }
@@ -125,6 +127,7 @@ TEST(ParseWalReceiver, NoRowsMeansNoReceiver) {
 TEST(ParseWalReceiver, StreamingRow) {
   WalReceiverInfo w = Parsed(ReceiverRow{});
   EXPECT_EQ(w.pid, 4711);
+  EXPECT_EQ(w.postmaster_start, 1795766400.123456);
   EXPECT_EQ(w.status, "streaming");
   EXPECT_EQ(w.received_tli, 1u);
   EXPECT_EQ(w.flushed_lsn, 0x3000148u);
@@ -147,6 +150,7 @@ TEST(ParseWalReceiver, Pg12RowHasNoWrittenLsn) {
 TEST(ParseWalReceiver, NullCellsStayUnknown) {
   ReceiverRow row;
   row.pid = std::nullopt;
+  row.postmaster_start = std::nullopt;
   row.status = std::nullopt;
   row.received_tli = std::nullopt;
   row.flushed_lsn = std::nullopt;
@@ -157,6 +161,7 @@ TEST(ParseWalReceiver, NullCellsStayUnknown) {
   row.slot = std::nullopt;
   WalReceiverInfo w = Parsed(row);
   EXPECT_FALSE(w.pid.has_value());
+  EXPECT_FALSE(w.postmaster_start.has_value());
   EXPECT_EQ(w.status, "");
   EXPECT_FALSE(w.received_tli.has_value());
   EXPECT_FALSE(w.flushed_lsn.has_value());
@@ -362,6 +367,66 @@ TEST(PgStatWalReceiver, EmitStreaming) {
             1.0);
   EXPECT_EQ(Value(fams, "pgrepl_wal_receiver_last_message_age_seconds"), 0.83);
   EXPECT_EQ(Value(fams, "pgrepl_wal_receiver_timeline_id"), 3.0);
+}
+
+std::optional<WalReceiverInfo> Receiver(const char* pid, const char* status,
+                                        const char* start = "100.5") {
+  ReceiverRow row;
+  row.pid = pid;
+  row.status = status;
+  row.postmaster_start = start;
+  return Parsed(row);
+}
+
+TEST(StreamRestarts, FirstStreamingReceiverIsNotARestart) {
+  StreamRestarts r;
+  EXPECT_FALSE(r.Observe(std::nullopt));
+  EXPECT_FALSE(r.Observe(Receiver("10", "streaming")));
+  EXPECT_FALSE(r.Observe(Receiver("10", "streaming")));  // same process
+}
+
+TEST(StreamRestarts, NewPidIsARestart) {
+  StreamRestarts r;
+  r.Observe(Receiver("10", "streaming"));
+  EXPECT_TRUE(r.Observe(Receiver("11", "streaming")));
+  EXPECT_FALSE(r.Observe(Receiver("11", "streaming")));
+  EXPECT_TRUE(r.Observe(Receiver("10", "streaming")));
+}
+
+TEST(StreamRestarts, SamePidAfterAPostmasterRestartIsARestart) {
+  // A container restart can hand the new receiver the old pid.
+  StreamRestarts r;
+  r.Observe(Receiver("42", "streaming", "100.5"));
+  EXPECT_TRUE(r.Observe(Receiver("42", "streaming", "900.25")));
+}
+
+TEST(StreamRestarts, AnOutageCountsOnce) {
+  StreamRestarts r;
+  r.Observe(Receiver("10", "streaming"));
+  // Failed attempts while the upstream is away: each a new process.
+  EXPECT_FALSE(r.Observe(std::nullopt));
+  EXPECT_FALSE(r.Observe(Receiver("11", "starting")));
+  EXPECT_FALSE(r.Observe(Receiver("12", "waiting")));
+  EXPECT_FALSE(r.Observe(std::nullopt));
+  EXPECT_TRUE(r.Observe(Receiver("13", "streaming")));
+  EXPECT_FALSE(r.Observe(Receiver("13", "streaming")));
+}
+
+TEST(StreamRestarts, UnknownPidIsIgnored) {
+  StreamRestarts r;
+  r.Observe(Receiver("10", "streaming"));
+  ReceiverRow row;
+  row.pid = std::nullopt;
+  EXPECT_FALSE(r.Observe(Parsed(row)));
+  EXPECT_FALSE(r.Observe(Receiver("10", "streaming")));
+}
+
+TEST(StreamRestarts, ResetForgetsTheLastReceiver) {
+  StreamRestarts r;
+  r.Observe(Receiver("10", "streaming"));
+  r.Reset();  // promoted, later re-attached as a replica
+  EXPECT_FALSE(r.Observe(Receiver("20", "streaming")));
+  EXPECT_TRUE(r.Observe(Receiver("21", "streaming")));
 }
 
 TEST(PgStatWalReceiver, EmitRestartsEvenWithoutAReceiver) {

@@ -44,5 +44,13 @@ TEST(QuoteInput, AtMostFortyCharacters) {
   EXPECT_EQ(QuoteInput(std::string(500, 'x')), std::string(40, 'x'));
 }
 
+TEST(QuoteInput, OtherLimitAndCutMark) {
+  EXPECT_EQ(QuoteInput(std::string(64, 'x'), 64, true), std::string(64, 'x'));
+  EXPECT_EQ(QuoteInput(std::string(65, 'x'), 64, true),
+            std::string(64, 'x') + "...");
+  EXPECT_EQ(QuoteInput("ab\n", 2, true), "ab...");
+  EXPECT_EQ(QuoteInput("ab\n", 2, false), "ab");
+}
+
 }  // namespace
 }  // namespace pgrepl
