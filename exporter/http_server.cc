@@ -2,10 +2,9 @@
 #include "exporter/http_server.h"
 
 #include <civetweb.h>
-#include <prometheus/text_serializer.h>
 
 #include <cstring>
-#include <sstream>
+#include <string>
 #include <vector>
 
 #include "exporter/config.h"
@@ -15,6 +14,7 @@
 #include "exporter/status_json.h"
 #include "exporter/status_page.h"
 #include "exporter/status_report.h"
+#include "exporter/text_format.h"
 #include "exporter/tls_context.h"
 
 namespace pgrepl {
@@ -200,9 +200,11 @@ int HttpServer::Dispatch(mg_connection* conn) const {
 }
 
 int HttpServer::HandleMetrics(mg_connection* conn) const {
-  std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, metrics_->Collect());
-  return Reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", out.str());
+  std::string body;
+  if (!AppendTextFormat(metrics_->Collect(), &body)) {
+    return Reply(conn, 500, kText, "internal error\n");
+  }
+  return Reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", body);
 }
 
 int HttpServer::HandleReady(mg_connection* conn) const {
