@@ -3,19 +3,19 @@
 
 namespace pgrepl {
 
-prometheus::ClientMetric& MetricSink::Add(const std::string& name,
-                                          const std::string& help,
+prometheus::ClientMetric& MetricSink::Add(std::string_view name,
+                                          std::string_view help,
                                           prometheus::MetricType type,
                                           const LabelPairs& labels) {
   MetricSink* root = root_ ? root_ : this;
   auto it = root->index_.find(name);
   if (it == root->index_.end()) {
     prometheus::MetricFamily f;
-    f.name = name;
-    f.help = help;
+    f.name = std::string(name);
+    f.help = std::string(help);
     f.type = type;
     root->families_.push_back(std::move(f));
-    it = root->index_.emplace(name, root->families_.size() - 1).first;
+    it = root->index_.emplace(std::string(name), root->families_.size() - 1).first;
   }
   auto& family = root->families_[it->second];
   family.metric.emplace_back();
@@ -26,17 +26,17 @@ prometheus::ClientMetric& MetricSink::Add(const std::string& name,
   return m;
 }
 
-void MetricSink::Gauge(const std::string& name, const std::string& help,
+void MetricSink::Gauge(std::string_view name, std::string_view help,
                        double value, const LabelPairs& labels) {
   Add(name, help, prometheus::MetricType::Gauge, labels).gauge.value = value;
 }
 
-void MetricSink::Counter(const std::string& name, const std::string& help,
+void MetricSink::Counter(std::string_view name, std::string_view help,
                          double value, const LabelPairs& labels) {
   Add(name, help, prometheus::MetricType::Counter, labels).counter.value = value;
 }
 
-void MetricSink::Histogram(const std::string& name, const std::string& help,
+void MetricSink::Histogram(std::string_view name, std::string_view help,
                            const std::vector<std::pair<double, uint64_t>>& buckets,
                            double sum, uint64_t count, const LabelPairs& labels) {
   auto& h = Add(name, help, prometheus::MetricType::Histogram, labels).histogram;

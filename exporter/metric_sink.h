@@ -4,8 +4,10 @@
 
 #include <prometheus/metric_family.h>
 
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -24,12 +26,14 @@ class MetricSink {
     return MetricSink(root_ ? root_ : this, std::move(base));
   }
 
-  void Gauge(const std::string& name, const std::string& help, double value,
+  // Name and help are copied only when a family is created, so literals
+  // cost no allocation per sample.
+  void Gauge(std::string_view name, std::string_view help, double value,
              const LabelPairs& labels = {});
-  void Counter(const std::string& name, const std::string& help, double value,
+  void Counter(std::string_view name, std::string_view help, double value,
                const LabelPairs& labels = {});
   // Cumulative buckets (upper bound, count) plus sum and count.
-  void Histogram(const std::string& name, const std::string& help,
+  void Histogram(std::string_view name, std::string_view help,
                  const std::vector<std::pair<double, uint64_t>>& buckets,
                  double sum, uint64_t count, const LabelPairs& labels = {});
 
@@ -39,14 +43,14 @@ class MetricSink {
  private:
   MetricSink(MetricSink* root, LabelPairs base)
       : base_(std::move(base)), root_(root) {}
-  prometheus::ClientMetric& Add(const std::string& name, const std::string& help,
+  prometheus::ClientMetric& Add(std::string_view name, std::string_view help,
                                 prometheus::MetricType type,
                                 const LabelPairs& labels);
 
   LabelPairs base_;
   MetricSink* root_ = nullptr;  // not owned; null on the root
   std::vector<prometheus::MetricFamily> families_;
-  std::map<std::string, size_t> index_;
+  std::map<std::string, size_t, std::less<>> index_;
 };
 
 }  // namespace pgrepl
