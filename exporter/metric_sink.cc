@@ -15,7 +15,8 @@ prometheus::ClientMetric& MetricSink::Add(std::string_view name,
     f.help = std::string(help);
     f.type = type;
     root->families_.push_back(std::move(f));
-    it = root->index_.emplace(std::string(name), root->families_.size() - 1).first;
+    it = root->index_.emplace(std::string(name), root->families_.size() - 1)
+             .first;
   }
   auto& family = root->families_[it->second];
   family.metric.emplace_back();
@@ -36,9 +37,10 @@ void MetricSink::Counter(std::string_view name, std::string_view help,
   Add(name, help, prometheus::MetricType::Counter, labels).counter.value = value;
 }
 
-void MetricSink::Histogram(std::string_view name, std::string_view help,
-                           const std::vector<std::pair<double, uint64_t>>& buckets,
-                           double sum, uint64_t count, const LabelPairs& labels) {
+void MetricSink::Histogram(
+    std::string_view name, std::string_view help,
+    const std::vector<std::pair<double, uint64_t>>& buckets, double sum,
+    uint64_t count, const LabelPairs& labels) {
   auto& h = Add(name, help, prometheus::MetricType::Histogram, labels).histogram;
   for (const auto& [bound, cumulative] : buckets) {
     h.bucket.push_back({cumulative, bound});
