@@ -136,7 +136,7 @@ def header(d):
     w("## How to run")
     w("")
     w("```sh")
-    w("bench/run.sh            # about 15 minutes; rewrites this file and the JSON")
+    w("bench/run.sh            # about 10 minutes; rewrites this file and the JSON")
     w("bench/run.sh --quick    # a 3-minute smoke run (1+2 only), into build-bench/")
     w("```")
     w("")

@@ -5,7 +5,7 @@
 # Usage: bench/run.sh [--quick]
 #
 # Installs what is missing (apt), builds the exporter in Release mode into
-# build-bench/, runs bench/bench.py (about 15 minutes) and writes
+# build-bench/, runs bench/bench.py (about 10 minutes) and writes
 # bench/results/latest.json and docs/BENCHMARKS.md. --quick: a 3-minute
 # smoke run of every phase, written to build-bench/bench-quick.{json,md}. Not part of the test suite: it measures, it does not
 # pass or fail on the figures. Leaves no process behind.
