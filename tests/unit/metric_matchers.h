@@ -34,22 +34,28 @@ inline std::vector<const prometheus::ClientMetric*> Matches(
   return out;
 }
 
+// The one sample of `name` matching `want`; null when none or several.
+inline const prometheus::ClientMetric* One(
+    const std::vector<prometheus::MetricFamily>& fams, const std::string& name,
+    const Labels& want) {
+  auto m = Matches(fams, name, want);
+  return m.size() == 1 ? m[0] : nullptr;
+}
+
 // The gauge value of the one matching sample; nullopt when none or several.
 inline std::optional<double> Value(
     const std::vector<prometheus::MetricFamily>& fams, const std::string& name,
     const Labels& want = {}) {
-  auto m = Matches(fams, name, want);
-  if (m.size() != 1) return std::nullopt;
-  return m[0]->gauge.value;
+  const auto* m = One(fams, name, want);
+  return m ? std::optional<double>(m->gauge.value) : std::nullopt;
 }
 
 // The counter value of the one matching sample; nullopt when none or several.
 inline std::optional<double> CounterValue(
     const std::vector<prometheus::MetricFamily>& fams, const std::string& name,
     const Labels& want = {}) {
-  auto m = Matches(fams, name, want);
-  if (m.size() != 1) return std::nullopt;
-  return m[0]->counter.value;
+  const auto* m = One(fams, name, want);
+  return m ? std::optional<double>(m->counter.value) : std::nullopt;
 }
 
 inline size_t Count(const std::vector<prometheus::MetricFamily>& fams,
