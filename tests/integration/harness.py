@@ -46,6 +46,33 @@ def sanitizer_report(text):
     return None
 
 
+def mount_namespace():
+    """The `unshare` command prefix for a private mount namespace (a user
+    namespace too when not root), or None when this machine cannot make
+    one."""
+    if shutil.which("unshare") is None:
+        return None
+    prefix = ["unshare", "-m", "--propagation", "private"]
+    if os.geteuid() != 0:
+        prefix.insert(1, "-r")
+    if subprocess.run(prefix + ["true"], capture_output=True).returncode != 0:
+        return None
+    return prefix
+
+
+def with_private_hosts(prefix, hosts_path, directory):
+    """An Exporter.command that runs the exporter in the mount namespace of
+    `prefix` with `hosts_path` bound over /etc/hosts, so a test can change
+    name resolution without touching the machine's files."""
+    wrapper = os.path.join(directory, "exporter.sh")
+    with open(wrapper, "w") as f:
+        f.write("#!/bin/sh\nset -e\n"
+                f"mount --bind {hosts_path} /etc/hosts\n"
+                f"exec {EXPORTER} \"$@\"\n")
+    os.chmod(wrapper, 0o755)
+    return prefix + [wrapper]
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -6,14 +6,13 @@ The name pgrepl-replicas.test resolves to 127.0.0.1, whose reverse name
 is replica1.pgrepl-replicas.test: the discovered instance is "replica1".
 Editing the file in place makes the name vanish and come back."""
 
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
-from harness import EXPORTER, Cluster, Exporter, run_tests, wait_until
+from harness import (Cluster, Exporter, mount_namespace, run_tests, wait_until,
+                     with_private_hosts)
 
 NAME = "pgrepl-replicas.test"
 state = {}
@@ -66,14 +65,8 @@ def test_name_vanishes_and_returns():
 
 
 def main():
-    if shutil.which("unshare") is None:
-        print("0 passed, 0 failed, 1 skipped: unshare missing")
-        return 0
-    unshare = ["unshare", "-m", "--propagation", "private"]
-    if os.geteuid() != 0:
-        unshare.insert(1, "-r")
-    probe = subprocess.run(unshare + ["true"], capture_output=True)
-    if probe.returncode != 0:
+    unshare = mount_namespace()
+    if unshare is None:
         print("0 passed, 0 failed, 1 skipped: cannot create a mount namespace")
         return 0
     with Cluster(replicas=2) as c:
@@ -86,14 +79,8 @@ def main():
             "replica_discovery": {"host": NAME, "port": c.port("replica1"),
                                   "conninfo": "user=pgrepl_monitor dbname=postgres"},
         }]}
-        wrapper = os.path.join(tmp, "exporter.sh")
-        with open(wrapper, "w") as f:
-            f.write("#!/bin/sh\nset -e\n"
-                    f"mount --bind {state['hosts']} /etc/hosts\n"
-                    f"exec {EXPORTER} \"$@\"\n")
-        os.chmod(wrapper, 0o755)
         e = Exporter(config, ["--poll.interval=1s"], password=c.password())
-        e.command = unshare + [wrapper]
+        e.command = with_private_hosts(unshare, state["hosts"], tmp)
         try:
             with e:
                 state["exporter"] = e

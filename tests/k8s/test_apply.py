@@ -15,9 +15,11 @@ import subprocess
 import sys
 import tempfile
 
-SOURCE_DIR = os.environ.get(
-    "PGREPL_SOURCE_DIR",
-    os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "integration"))
+
+from harness import SOURCE_DIR, run_tests  # noqa: E402
+
 REAL_KUBECTL = shutil.which("kubectl")
 
 STUB = r"""#!/usr/bin/env bash
@@ -57,10 +59,6 @@ case "$1 ${2:-}" in
     *) echo "stub kubectl: unexpected call: $*" >&2; exit 1 ;;
 esac
 """
-
-
-def log(msg):
-    print(msg, flush=True)
 
 
 class Sandbox:
@@ -205,19 +203,9 @@ def main():
     if REAL_KUBECTL is None:
         print("kubectl not found")
         return 1
-    passed = failed = 0
-    for t in [test_refuses_without_secrets, test_refuses_unfilled_secrets,
-              test_order_without_crds, test_crds_image_namespace_context,
-              test_replica_not_in_recovery_fails]:
-        try:
-            t()
-            passed += 1
-            log(f"PASS {t.__name__}")
-        except AssertionError as e:
-            failed += 1
-            log(f"FAIL {t.__name__}: {e}")
-    print(f"{passed} passed, {failed} failed", flush=True)
-    return 1 if failed else 0
+    return run_tests([test_refuses_without_secrets, test_refuses_unfilled_secrets,
+                      test_order_without_crds, test_crds_image_namespace_context,
+                      test_replica_not_in_recovery_fails])
 
 
 if __name__ == "__main__":

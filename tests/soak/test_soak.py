@@ -35,7 +35,6 @@ Asserted:
 import http.client
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -44,8 +43,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "integration"))
 
-from harness import (EXPORTER, Cluster, Exporter, Metrics, log,  # noqa: E402
-                     run_tests, wait_until)
+from harness import (Cluster, Exporter, Metrics, log,  # noqa: E402
+                     mount_namespace, run_tests, wait_until, with_private_hosts)
 
 SOAK_SECONDS = float(os.environ.get("PGREPL_SOAK_SECONDS", "180"))
 SLOW_S = 1.0
@@ -323,11 +322,8 @@ def test_soak():
 
 
 def main():
-    unshare = ["unshare", "-m", "--propagation", "private"]
-    if os.geteuid() != 0:
-        unshare.insert(1, "-r")
-    dns = (shutil.which("unshare") is not None and
-           subprocess.run(unshare + ["true"], capture_output=True).returncode == 0)
+    unshare = mount_namespace()
+    dns = unshare is not None
     with Cluster(replicas=2) as c:
         state["cluster"] = c
         state["names"] = c.names()
@@ -351,13 +347,7 @@ def main():
             e = Exporter(cfg, ["--poll.interval=1s", "--poll.timeout=2s"],
                          password=c.password())
             if dns:
-                wrapper = os.path.join(tmp, "exporter.sh")
-                with open(wrapper, "w") as f:
-                    f.write("#!/bin/sh\nset -e\n"
-                            f"mount --bind {state['hosts']} /etc/hosts\n"
-                            f"exec {EXPORTER} \"$@\"\n")
-                os.chmod(wrapper, 0o755)
-                e.command = unshare + [wrapper]
+                e.command = with_private_hosts(unshare, state["hosts"], tmp)
             with e:
                 state["exporter"] = e
                 return run_tests([test_soak])

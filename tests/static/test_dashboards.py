@@ -9,11 +9,12 @@ import json
 import os
 import re
 import sys
-import time
 
-SOURCE_DIR = os.environ.get(
-    "PGREPL_SOURCE_DIR",
-    os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "integration"))
+
+from harness import SOURCE_DIR, log, run_tests  # noqa: E402
+
 DASHBOARDS = os.path.join(SOURCE_DIR, "dashboards")
 CATALOGUE = os.path.join(SOURCE_DIR, "docs", "metrics.md")
 RULES = os.path.join(SOURCE_DIR, "alerts", "pgrepl.rules.yml")
@@ -45,10 +46,6 @@ THRESHOLD_ALERTS = {
 
 PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right",
                 "bool", "and", "or", "unless", "offset", "inf", "nan"}
-
-
-def log(msg):
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
 # ---------------------------------------------------------------- loading
@@ -365,16 +362,7 @@ def main():
              test_every_catalogue_metric_is_shown,
              test_thresholds_match_alert_rules,
              test_provisioning_files]
-    failed = 0
-    for t in tests:
-        try:
-            t()
-            log(f"PASS {t.__name__}")
-        except Exception as e:  # noqa: BLE001 - report and go on
-            failed += 1
-            log(f"FAIL {t.__name__}: {type(e).__name__}: {e}")
-    print(f"{len(tests) - failed} passed, {failed} failed", flush=True)
-    return 1 if failed else 0
+    return run_tests(tests)
 
 
 if __name__ == "__main__":
