@@ -504,7 +504,7 @@ def findings(d, topos):
       "wrote the headers and the body in two writes; with Nagle's algorithm "
       "on, the body waited for the client's delayed ACK of the headers "
       "(~40 ms on Linux). Prometheus scrapes with keep-alive, so every "
-      "scrape paid it. `exporter/http_server.cc` now sends each response in "
+      "scrape paid it. `exporter/http/http_server.cc` now sends each response in "
       "one write and sets civetweb's `tcp_nodelay`; the figures here are "
       "after the fix, and `tests/soak/test_soak.py` asserts a keep-alive p50 "
       "far below 40 ms so it cannot return.")
@@ -542,7 +542,7 @@ def findings(d, topos):
           "profile of the exporter under sequential scrapes of 1+20 put about "
           "half of the CPU in prometheus-cpp's `TextSerializer` (`std::ostream` "
           "inserts per character, `printf`-style float formatting, "
-          "`ostringstream` growth), at 3.9 ms per scrape. `exporter/text_format.cc` "
+          "`ostringstream` growth), at 3.9 ms per scrape. `exporter/metrics/text_format.cc` "
           "now writes the same bytes (unit tests compare it with "
           "`TextSerializer` on fixed and random families) into one reserved "
           "`std::string`; a side-by-side run of the two builds on one 1+20 "

@@ -6,14 +6,14 @@
 #include <cstdlib>
 
 #include "exporter/collector/collector.h"
-#include "exporter/config.h"
-#include "exporter/conninfo.h"
-#include "exporter/exporter_metrics.h"
-#include "exporter/fleet.h"
-#include "exporter/http_server.h"
-#include "exporter/logging.h"
-#include "exporter/snapshot_store.h"
-#include "exporter/version.h"
+#include "exporter/config/config.h"
+#include "exporter/pg/conninfo.h"
+#include "exporter/metrics/exporter_metrics.h"
+#include "exporter/poll/fleet.h"
+#include "exporter/http/http_server.h"
+#include "exporter/base/logging.h"
+#include "exporter/model/snapshot_store.h"
+#include "exporter/base/version.h"
 
 int main(int argc, char** argv) {
   using pgrepl::CommandLine;

@@ -5,7 +5,7 @@
 #include <memory>
 #include <vector>
 
-#include "exporter/status.h"
+#include "exporter/base/status.h"
 
 namespace pgrepl {
 

@@ -4,7 +4,7 @@
 
 #include <cctype>
 
-#include "exporter/collector/values.h"
+#include "exporter/pg/values.h"
 
 namespace pgrepl {
 

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "exporter/pg/rows.h"
-#include "exporter/status.h"
+#include "exporter/base/status.h"
 
 namespace pgrepl {
 

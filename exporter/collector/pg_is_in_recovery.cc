@@ -2,10 +2,10 @@
 // pg_current_wal_lsn(), pg_last_wal_receive/replay_lsn() and replay pause.
 #include "exporter/collector/pg_is_in_recovery.h"
 
-#include "exporter/collector/values.h"
-#include "exporter/metric_sink.h"
+#include "exporter/pg/values.h"
+#include "exporter/base/metric_sink.h"
 #include "exporter/pg/row_source.h"
-#include "exporter/snapshot.h"
+#include "exporter/model/snapshot.h"
 
 namespace pgrepl {
 

@@ -1,10 +1,10 @@
 // Collector for pg_replication_slots: activity, retained WAL, wal_status.
 #include "exporter/collector/pg_replication_slots.h"
 
-#include "exporter/collector/values.h"
-#include "exporter/metric_sink.h"
+#include "exporter/pg/values.h"
+#include "exporter/base/metric_sink.h"
 #include "exporter/pg/row_source.h"
-#include "exporter/snapshot.h"
+#include "exporter/model/snapshot.h"
 
 namespace pgrepl {
 

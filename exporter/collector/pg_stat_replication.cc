@@ -5,10 +5,10 @@
 #include <cmath>
 #include <limits>
 
-#include "exporter/collector/values.h"
-#include "exporter/metric_sink.h"
+#include "exporter/pg/values.h"
+#include "exporter/base/metric_sink.h"
 #include "exporter/pg/row_source.h"
-#include "exporter/snapshot.h"
+#include "exporter/model/snapshot.h"
 
 namespace pgrepl {
 

@@ -2,11 +2,11 @@
 // and the names it uses there (application_name, slot).
 #include "exporter/collector/pg_stat_wal_receiver.h"
 
-#include "exporter/collector/values.h"
-#include "exporter/conninfo.h"
-#include "exporter/metric_sink.h"
+#include "exporter/pg/values.h"
+#include "exporter/pg/conninfo.h"
+#include "exporter/base/metric_sink.h"
 #include "exporter/pg/row_source.h"
-#include "exporter/snapshot.h"
+#include "exporter/model/snapshot.h"
 
 namespace pgrepl {
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "exporter/pg/rows.h"
-#include "exporter/status.h"
+#include "exporter/base/status.h"
 
 typedef struct pg_conn PGconn;
 

@@ -1,5 +1,5 @@
 // Fuzz target for the config file parser, ParseConfigJson
-// (exporter/config.cc), followed by Validate on the clusters it returns,
+// (exporter/config/config.cc), followed by Validate on the clusters it returns,
 // and the same text through ParseCommandLine as --config.file (an
 // in-memory file). Properties:
 //  - no crash, leak or undefined behaviour on any text;
@@ -16,8 +16,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "exporter/config.h"
-#include "exporter/conninfo.h"
+#include "exporter/config/config.h"
+#include "exporter/pg/conninfo.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

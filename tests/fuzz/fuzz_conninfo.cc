@@ -1,4 +1,4 @@
-// Fuzz target for conninfo handling (exporter/conninfo.cc): ParseConninfo,
+// Fuzz target for conninfo handling (exporter/pg/conninfo.cc): ParseConninfo,
 // RedactConninfo and TargetName on arbitrary text. Properties:
 //  - RedactConninfo is "<malformed conninfo>" exactly when ParseConninfo
 //    fails;
@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "exporter/conninfo.h"
+#include "exporter/pg/conninfo.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

@@ -32,10 +32,10 @@
 #include <string_view>
 #include <vector>
 
-#include "exporter/basic_auth.h"
-#include "exporter/health.h"
-#include "exporter/health_request.h"
-#include "exporter/snapshot_store.h"
+#include "exporter/http/basic_auth.h"
+#include "exporter/http/health.h"
+#include "exporter/http/health_request.h"
+#include "exporter/model/snapshot_store.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

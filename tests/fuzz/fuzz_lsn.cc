@@ -1,4 +1,4 @@
-// Fuzz target for ParseLsn (exporter/lsn.cc). Properties:
+// Fuzz target for ParseLsn (exporter/pg/lsn.cc). Properties:
 //  - it accepts exactly "X/Y" with X and Y of 1 to 8 hex digits, checked
 //    against a separate reference reading of the text;
 //  - the value is X * 2^32 + Y, and printing it back as "%X/%X" parses to
@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "exporter/lsn.h"
+#include "exporter/pg/lsn.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

@@ -1,5 +1,5 @@
 // Fuzz target for query-parameter parsing: ParseQueryString
-// (exporter/query_string.cc), ParseHealthRequest (health_request.cc) and
+// (exporter/http/query_string.cc), ParseHealthRequest (health_request.cc) and
 // the value parsers behind max_lag: ParseLagLimit, ParseDuration and
 // ParseSize. The input is a raw query string such as
 // "instance=replica1&max_lag=1s". Properties:
@@ -15,11 +15,11 @@
 #include <string>
 #include <string_view>
 
-#include "exporter/duration.h"
-#include "exporter/health_request.h"
-#include "exporter/lag_limit.h"
-#include "exporter/query_string.h"
-#include "exporter/size.h"
+#include "exporter/base/duration.h"
+#include "exporter/http/health_request.h"
+#include "exporter/config/lag_limit.h"
+#include "exporter/http/query_string.h"
+#include "exporter/base/size.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

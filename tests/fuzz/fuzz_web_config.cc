@@ -1,5 +1,5 @@
 // Fuzz target for the web config parser, ParseWebConfig
-// (exporter/web_config.cc): exporter-toolkit YAML through yaml-cpp.
+// (exporter/config/web_config.cc): exporter-toolkit YAML through yaml-cpp.
 // Properties:
 //  - no crash, leak or undefined behaviour on any text, including YAML
 //    that yaml-cpp rejects;
@@ -15,8 +15,8 @@
 #include <cstdint>
 #include <string>
 
-#include "exporter/basic_auth.h"
-#include "exporter/web_config.h"
+#include "exporter/http/basic_auth.h"
+#include "exporter/config/web_config.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

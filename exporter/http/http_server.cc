@@ -1,0 +1,251 @@
+// HttpServer: the exporter's HTTP surface on civetweb.
+#include "exporter/http/http_server.h"
+
+#include <civetweb.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "exporter/config/config.h"
+#include "exporter/metrics/exporter_metrics.h"
+#include "exporter/http/health_request.h"
+#include "exporter/model/snapshot_store.h"
+#include "exporter/http/status_json.h"
+#include "exporter/http/status_page.h"
+#include "exporter/http/status_report.h"
+#include "exporter/metrics/text_format.h"
+#include "exporter/http/tls_context.h"
+
+namespace pgrepl {
+namespace {
+
+constexpr char kText[] = "text/plain; charset=utf-8";
+
+bool IsHead(mg_connection* conn) {
+  const mg_request_info* ri = mg_get_request_info(conn);
+  return ri && ri->request_method && std::strcmp(ri->request_method, "HEAD") == 0;
+}
+
+const char* ReasonPhrase(int code) {
+  switch (code) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 503: return "Service Unavailable";
+    default: return "Internal Server Error";
+  }
+}
+
+// Sends a complete response; HEAD gets the same headers and no body.
+// `extra_headers` is zero or more "Name: value\r\n" lines.
+int Reply(mg_connection* conn, int code, const char* content_type,
+          const std::string& body, const char* extra_headers = "") {
+  // Headers and body leave in one write: two writes on a keep-alive
+  // connection let Nagle's algorithm hold the body until the client's
+  // delayed ACK, about 40 ms per request (tcp_nodelay is also on).
+  std::string out = "HTTP/1.1 " + std::to_string(code) + " " + ReasonPhrase(code) +
+                    "\r\nContent-Type: " + content_type +
+                    "\r\nContent-Length: " + std::to_string(body.size()) +
+                    "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n" +
+                    extra_headers + "\r\n";
+  if (!IsHead(conn)) out += body;
+  mg_write(conn, out.data(), out.size());
+  return code;
+}
+
+// GET and HEAD only; anything else gets 405.
+bool MethodAllowed(mg_connection* conn) {
+  const mg_request_info* ri = mg_get_request_info(conn);
+  if (!ri || !ri->request_method) return false;
+  return std::strcmp(ri->request_method, "GET") == 0 ||
+         std::strcmp(ri->request_method, "HEAD") == 0;
+}
+
+int LogMessage(const mg_connection*, const char*) {
+  return 1;  // civetweb's own messages are dropped: they may echo requests
+}
+
+}  // namespace
+
+HttpOptions HttpOptions::From(const Config& config) {
+  HttpOptions o;
+  o.listen_address = config.listen_address;
+  o.telemetry_path = config.telemetry_path;
+  o.web = config.web;
+  o.sidecar = config.sidecar;
+  o.health.default_limit = config.health_replica_max_lag;
+  // A poll publishes within interval + timeout; allow for one missed cycle.
+  o.health.stale_after = 3 * config.poll_interval + 2 * config.poll_timeout;
+  return o;
+}
+
+std::string HttpServer::CivetListenSpec(const std::string& listen_address,
+                                        bool tls) {
+  std::string a = listen_address;
+  if (!a.empty() && a[0] == ':') a = a.substr(1);
+  if (tls && !a.empty()) a += 's';
+  return a;
+}
+
+HttpServer::HttpServer(HttpOptions options, const ExporterMetrics* metrics,
+                       const SnapshotStore* store)
+    : options_(std::move(options)),
+      metrics_(metrics),
+      store_(store),
+      auth_(options_.web.basic_auth_users) {}
+
+HttpServer::~HttpServer() {
+  if (ctx_ != nullptr) mg_stop(ctx_);
+  if (library_initialised_) mg_exit_library();
+  // tls_ outlives civetweb's use of it: mg_stop() has returned.
+}
+
+Status HttpServer::Start() {
+  const bool tls = options_.web.tls.has_value();
+  std::string ports = CivetListenSpec(options_.listen_address, tls);
+  if (ports.empty()) return Status::Invalid("--web.listen-address is empty");
+  if (tls) {
+    Status compat = TlsContext::CheckCivetwebCompat();
+    if (!compat.ok()) return compat;
+    auto context = TlsContext::Create(*options_.web.tls);
+    if (!context.ok()) {
+      return Status::Invalid("--web.config.file: " + context.status().message());
+    }
+    tls_ = std::move(context).value();
+    library_initialised_ = true;
+    if ((mg_init_library(MG_FEATURES_TLS) & MG_FEATURES_TLS) == 0) {
+      return Status::Invalid("--web.config.file: civetweb cannot initialise TLS");
+    }
+  }
+  std::string threads = std::to_string(options_.threads);
+  std::string timeout = std::to_string(options_.request_timeout_ms);
+  std::string max_size = std::to_string(options_.max_request_size);
+  std::string keep_alive = std::to_string(options_.keep_alive_timeout_ms);
+  const char* opts[] = {"listening_ports", ports.c_str(),
+                        "num_threads", threads.c_str(),
+                        "request_timeout_ms", timeout.c_str(),
+                        "max_request_size", max_size.c_str(),
+                        "enable_keep_alive", "yes",
+                        "keep_alive_timeout_ms", keep_alive.c_str(),
+                        "tcp_nodelay", "1",
+                        nullptr};
+  mg_callbacks callbacks{};
+  callbacks.log_message = LogMessage;
+  if (tls) callbacks.external_ssl_ctx = ExternalSslContext;
+  mg_init_data init{};
+  init.callbacks = &callbacks;
+  init.user_data = this;
+  init.configuration_options = opts;
+  char err_text[256] = {0};
+  unsigned err_code = 0;
+  mg_error_data err{};
+  err.code = &err_code;
+  err.text = err_text;
+  err.text_buffer_size = sizeof err_text;
+  ctx_ = mg_start2(&init, &err);
+  if (ctx_ == nullptr) {
+    std::string why = err_text[0] ? err_text : "cannot start HTTP server";
+    why += " (port in use, or address not available)";
+    for (char& c : why) {
+      if (c == '\n') c = ' ';
+    }
+    return Status::Invalid("--web.listen-address " + options_.listen_address +
+                           ": " + why);
+  }
+  // One handler for every path, so the method and authentication checks
+  // cannot be bypassed by a path no handler was registered for.
+  mg_set_request_handler(ctx_, "/", HandleRequest, this);
+  return Status::Ok();
+}
+
+int HttpServer::ExternalSslContext(void** ssl_ctx, void* p) {
+  auto* self = static_cast<HttpServer*>(p);
+  // Creation: hand civetweb our context. Release (non-null): keep it, the
+  // TlsContext frees it after mg_stop().
+  if (*ssl_ctx == nullptr) *ssl_ctx = self->tls_->ssl_ctx();
+  return 1;
+}
+
+int HttpServer::HandleRequest(mg_connection* conn, void* p) {
+  // No exception may unwind into civetweb's C code.
+  try {
+    return static_cast<const HttpServer*>(p)->Dispatch(conn);
+  } catch (...) {
+    return Reply(conn, 500, kText, "internal error\n");
+  }
+}
+
+int HttpServer::Dispatch(mg_connection* conn) const {
+  if (!MethodAllowed(conn)) {
+    return Reply(conn, 405, kText, "GET or HEAD only\n", "Allow: GET, HEAD\r\n");
+  }
+  if (auth_.enabled() && !auth_.Check(mg_get_header(conn, "Authorization"))) {
+    return Reply(conn, 401, kText, "unauthorized\n",
+                 "WWW-Authenticate: Basic realm=\"pgrepl_exporter\", charset=\"UTF-8\"\r\n");
+  }
+  const mg_request_info* ri = mg_get_request_info(conn);
+  const std::string path = ri->local_uri ? ri->local_uri : "";
+  if (path == options_.telemetry_path) return HandleMetrics(conn);
+  if (path == "/healthz") return Reply(conn, 200, kText, "ok: exporter process is alive\n");
+  if (path == "/ready") return HandleReady(conn);
+  if (path == "/primary") return HandleHealth(conn, HealthCheck::kPrimary);
+  if (path == "/replica") return HandleHealth(conn, HealthCheck::kReplica);
+  if (path == "/read-only") return HandleHealth(conn, HealthCheck::kReadOnly);
+  if (path == "/status") return HandleStatusJson(conn);
+  if (path == "/") return HandleStatusPage(conn);
+  return Reply(conn, 404, kText, "not found\n");
+}
+
+int HttpServer::HandleMetrics(mg_connection* conn) const {
+  std::string body;
+  if (!AppendTextFormat(metrics_->Collect(), &body)) {
+    return Reply(conn, 500, kText, "internal error\n");
+  }
+  return Reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", body);
+}
+
+int HttpServer::HandleReady(mg_connection* conn) const {
+  if (store_->AnyPolled()) {
+    return Reply(conn, 200, kText, "ok: at least one poll completed\n");
+  }
+  return Reply(conn, 503, kText, "not ready: no poll has completed yet\n");
+}
+
+int HttpServer::HandleHealth(mg_connection* conn, HealthCheck check) const {
+  const mg_request_info* ri = mg_get_request_info(conn);
+  auto request = ParseHealthRequest(ri->query_string ? ri->query_string : "",
+                                    check != HealthCheck::kPrimary);
+  if (!request.ok()) {
+    return Reply(conn, 400, kText, "bad request: " + request.status().message() + "\n");
+  }
+  const auto entries = store_->Entries();
+  InstanceChoice choice = ChooseInstance(entries, request.value(), options_.sidecar);
+  if (choice.http_status != 200) {
+    return Reply(conn, choice.http_status, kText, choice.reason + "\n");
+  }
+  const SnapshotStore::Entry& entry = entries[choice.index];
+  const LagLimit& limit = request.value().max_lag.value_or(options_.health.default_limit);
+  HealthVerdict v = DecideHealth(check, *entry.snapshot, entry.recent_lag, limit,
+                                 options_.health, InstanceSnapshot::WallClock::now());
+  return Reply(conn, v.ok ? 200 : 503, kText, v.reason + "\n");
+}
+
+int HttpServer::HandleStatusPage(mg_connection* conn) const {
+  StatusReport report = BuildStatusReport(store_->Entries(), options_.health,
+                                          InstanceSnapshot::WallClock::now());
+  return Reply(conn, 200, "text/html; charset=utf-8",
+               RenderStatusPage(report, options_.telemetry_path),
+               "Content-Security-Policy: default-src 'none'; style-src "
+               "'unsafe-inline'; img-src data:\r\n");
+}
+
+int HttpServer::HandleStatusJson(mg_connection* conn) const {
+  StatusReport report = BuildStatusReport(store_->Entries(), options_.health,
+                                          InstanceSnapshot::WallClock::now());
+  return Reply(conn, 200, "application/json", RenderStatusJson(report));
+}
+
+}  // namespace pgrepl

@@ -1,0 +1,143 @@
+// TlsContext: the server's OpenSSL context, built from an exporter-toolkit
+// tls_server_config and handed to civetweb.
+#include "exporter/http/tls_context.h"
+
+#include <dlfcn.h>
+#include <unistd.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "exporter/ssl_compat/ssl_compat.h"
+
+namespace pgrepl {
+namespace {
+
+// OpenSSL's reason for the latest error; clears the error queue.
+std::string OpenSslError() {
+  unsigned long code = ERR_peek_last_error();
+  std::string out = "unknown error";
+  if (code != 0) {
+    char buf[256];
+    ERR_error_string_n(code, buf, sizeof buf);
+    out = buf;
+  }
+  ERR_clear_error();
+  return out;
+}
+
+int ProtocolVersion(TlsVersion v) {
+  switch (v) {
+    case TlsVersion::kTls10: return TLS1_VERSION;
+    case TlsVersion::kTls11: return TLS1_1_VERSION;
+    case TlsVersion::kTls12: return TLS1_2_VERSION;
+    case TlsVersion::kTls13: return TLS1_3_VERSION;
+  }
+  return TLS1_2_VERSION;
+}
+
+// Accepts any presented certificate: RequestClientCert and
+// RequireAnyClientCert ask for one but do not verify it.
+int AcceptAnyCertificate(int, X509_STORE_CTX*) { return 1; }
+
+struct CtxDeleter {
+  void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
+};
+
+}  // namespace
+
+Result<std::unique_ptr<TlsContext>> TlsContext::Create(const TlsServerConfig& config) {
+  ERR_clear_error();
+  std::unique_ptr<SSL_CTX, CtxDeleter> ctx(SSL_CTX_new(TLS_server_method()));
+  if (!ctx) return Status::Invalid("TLS: cannot create a context: " + OpenSslError());
+  SSL_CTX* c = ctx.get();
+  const std::string where = "tls_server_config.";
+  for (auto [key, path] : {std::pair{"cert_file", &config.cert_file},
+                           std::pair{"key_file", &config.key_file},
+                           std::pair{"client_ca_file", &config.client_ca_file}}) {
+    if (!path->empty() && access(path->c_str(), R_OK) != 0) {
+      return Status::Invalid(where + key + " " + *path + ": cannot read");
+    }
+  }
+  if (SSL_CTX_use_certificate_chain_file(c, config.cert_file.c_str()) != 1) {
+    return Status::Invalid(where + "cert_file " + config.cert_file + ": " + OpenSslError());
+  }
+  if (SSL_CTX_use_PrivateKey_file(c, config.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    return Status::Invalid(where + "key_file " + config.key_file + ": " + OpenSslError());
+  }
+  if (SSL_CTX_check_private_key(c) != 1) {
+    return Status::Invalid(where + "key_file " + config.key_file +
+                           " does not match cert_file " + config.cert_file);
+  }
+  if (SSL_CTX_set_min_proto_version(c, ProtocolVersion(config.min_version)) != 1 ||
+      (config.max_version &&
+       SSL_CTX_set_max_proto_version(c, ProtocolVersion(*config.max_version)) != 1)) {
+    return Status::Invalid("TLS: unsupported protocol version: " + OpenSslError());
+  }
+  SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                             SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // Needed for session resumption when client certificates are asked for.
+  static const unsigned char kSessionContext[] = "pgrepl_exporter";
+  SSL_CTX_set_session_id_context(c, kSessionContext, sizeof kSessionContext - 1);
+
+  if (!config.client_ca_file.empty()) {
+    if (SSL_CTX_load_verify_locations(c, config.client_ca_file.c_str(), nullptr) != 1) {
+      return Status::Invalid(where + "client_ca_file " + config.client_ca_file + ": " +
+                             OpenSslError());
+    }
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(config.client_ca_file.c_str());
+    if (names == nullptr) {
+      return Status::Invalid(where + "client_ca_file " + config.client_ca_file +
+                             ": no certificates");
+    }
+    SSL_CTX_set_client_CA_list(c, names);  // takes ownership
+  }
+  switch (config.client_auth) {
+    case ClientAuth::kNoClientCert:
+      SSL_CTX_set_verify(c, SSL_VERIFY_NONE, nullptr);
+      break;
+    case ClientAuth::kRequestClientCert:
+      SSL_CTX_set_verify(c, SSL_VERIFY_PEER, AcceptAnyCertificate);
+      break;
+    case ClientAuth::kRequireAnyClientCert:
+      SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                         AcceptAnyCertificate);
+      break;
+    case ClientAuth::kVerifyClientCertIfGiven:
+      SSL_CTX_set_verify(c, SSL_VERIFY_PEER, nullptr);
+      break;
+    case ClientAuth::kRequireAndVerifyClientCert:
+      SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+      break;
+  }
+  ERR_clear_error();
+  return std::unique_ptr<TlsContext>(new TlsContext(ctx.release()));
+}
+
+Status TlsContext::CheckCivetwebCompat() {
+  // A direct reference, so the linker keeps both libraries as dependencies.
+  if (pgrepl_ssl_compat_present() != 1 || pgrepl_crypto_compat_present() != 1) {
+    return Status::Invalid("TLS: OpenSSL compatibility libraries not loaded");
+  }
+  struct Lookup {
+    const char* library;
+    const char* symbol;
+  };
+  for (const Lookup& l : {Lookup{"libssl.so", "SSL_get_peer_certificate"},
+                          Lookup{"libssl.so", "SSL_CTX_new"},
+                          Lookup{"libcrypto.so", "ERR_get_error"}}) {
+    void* handle = dlopen(l.library, RTLD_LAZY);
+    void* symbol = handle != nullptr ? dlsym(handle, l.symbol) : nullptr;
+    if (handle != nullptr) dlclose(handle);
+    if (symbol == nullptr) {
+      return Status::Invalid(std::string("TLS: civetweb would not find ") + l.symbol +
+                             " in " + l.library +
+                             ": the OpenSSL compatibility library is missing "
+                             "(see docs/http.md)");
+    }
+  }
+  return Status::Ok();
+}
+
+TlsContext::~TlsContext() { SSL_CTX_free(static_cast<SSL_CTX*>(ctx_)); }
+
+}  // namespace pgrepl

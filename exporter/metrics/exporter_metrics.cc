@@ -1,0 +1,166 @@
+// ExporterMetrics: renders the latest snapshots as Prometheus families.
+#include "exporter/metrics/exporter_metrics.h"
+
+#include <libpq-fe.h>
+
+#include <chrono>
+
+#include "exporter/model/cluster_view.h"
+#include "exporter/poll/fleet.h"
+#include "exporter/base/metric_sink.h"
+#include "exporter/metrics/process_stats.h"
+#include "exporter/model/snapshot_store.h"
+#include "exporter/base/version.h"
+
+namespace pgrepl {
+namespace {
+
+double UnixSeconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+// The poller's own view of an instance: up, timings and errors.
+void EmitInstance(const InstanceSnapshot& s, MetricSink& sink) {
+  sink.Gauge("pgrepl_up",
+             "1 when the latest poll reached the instance and read its role.",
+             s.up ? 1 : 0);
+  if (s.polled) {
+    sink.Gauge("pgrepl_poll_duration_seconds",
+               "Wall time of the latest poll of the instance.",
+               s.poll_duration_seconds);
+  }
+  for (size_t k = 0; k < kPollErrorKindNames.size(); ++k) {
+    sink.Counter("pgrepl_poll_errors_total",
+                 "Failed polls by kind: connect, query or timeout.",
+                 static_cast<double>(s.errors[k]),
+                 {{"kind", kPollErrorKindNames[k]}});
+  }
+  sink.Counter("pgrepl_connections_opened_total",
+               "Sessions the exporter opened to the instance; steady state "
+               "is 1.",
+               static_cast<double>(s.connects));
+  if (s.last_success) {
+    sink.Gauge("pgrepl_last_poll_success_timestamp_seconds",
+               "Unix time of the latest successful poll.",
+               UnixSeconds(*s.last_success));
+    double age = UnixSeconds(std::chrono::system_clock::now()) -
+                 UnixSeconds(*s.last_success);
+    sink.Gauge("pgrepl_last_poll_success_age_seconds",
+               "Seconds since the latest successful poll, at scrape time.",
+               age < 0 ? 0 : age);
+  }
+  for (const auto& c : s.collectors) {
+    sink.Gauge("pgrepl_collector_success",
+               "1 when the collector's query succeeded in the latest poll.",
+               c.ok ? 1 : 0, {{"collector", c.name}});
+    sink.Gauge("pgrepl_collector_duration_seconds",
+               "Time the collector's query took in the latest poll.",
+               c.duration_seconds, {{"collector", c.name}});
+  }
+}
+
+// What the poller derives on its own clock: replica lag, role history.
+void EmitDerived(const InstanceSnapshot& s, MetricSink& sink) {
+  if (s.timeline) {
+    sink.Gauge("pgrepl_timeline_id",
+               "Current timeline: a primary's from its WAL file, a replica's "
+               "from its WAL receiver. Kept while the instance is down.",
+               *s.timeline);
+  }
+  sink.Counter("pgrepl_role_changes_total",
+               "Times the instance switched between primary and replica "
+               "while the exporter watched (promotion, re-clone).",
+               static_cast<double>(s.role_changes));
+  sink.Counter("pgrepl_timeline_changes_total",
+               "Times the instance's timeline changed while the exporter "
+               "watched.",
+               static_cast<double>(s.timeline_changes));
+  if (!s.up || !s.recovery || !s.recovery->in_recovery) return;
+  if (s.replica_lag_seconds) {
+    sink.Gauge("pgrepl_replica_lag_seconds",
+               "How long ago the primary wrote the oldest WAL this replica "
+               "has not replayed, on the exporter's clock; 0 when caught up "
+               "and streaming; grows while the stream is broken; NaN when "
+               "unknown.",
+               *s.replica_lag_seconds);
+  }
+  if (s.replica_lag_bytes) {
+    sink.Gauge("pgrepl_replica_lag_bytes",
+               "The primary's latest WAL position minus this replica's "
+               "replay position.",
+               *s.replica_lag_bytes);
+  }
+  sink.Histogram("pgrepl_replica_lag_poll_seconds",
+                 "pgrepl_replica_lag_seconds observed at every poll, so lag "
+                 "spikes between scrapes stay visible.",
+                 s.replica_lag_histogram.Cumulative(),
+                 s.replica_lag_histogram.sum(),
+                 s.replica_lag_histogram.count());
+  if (s.heartbeat_lag_seconds) {
+    sink.Gauge("pgrepl_heartbeat_lag_seconds",
+               "Time since the exporter wrote the oldest heartbeat this "
+               "replica cannot see yet; 0 when it sees the latest. One clock "
+               "only (--heartbeat).",
+               *s.heartbeat_lag_seconds);
+  }
+}
+
+void EmitProcess(MetricSink& sink) {
+  auto p = ReadProcessStats();
+  if (!p) return;
+  sink.Counter("process_cpu_seconds_total",
+               "Total user and system CPU time spent in seconds.",
+               p->cpu_seconds);
+  sink.Gauge("process_resident_memory_bytes", "Resident memory size in bytes.",
+             p->resident_bytes);
+  sink.Gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.",
+             p->virtual_bytes);
+  sink.Gauge("process_start_time_seconds",
+             "Start time of the process since unix epoch in seconds.",
+             p->start_time_seconds);
+  sink.Gauge("process_open_fds", "Number of open file descriptors.",
+             p->open_fds);
+  sink.Gauge("process_max_fds", "Maximum number of open file descriptors.",
+             p->max_fds);
+}
+
+}  // namespace
+
+ExporterMetrics::ExporterMetrics(
+    const SnapshotStore* store,
+    const std::vector<std::unique_ptr<Collector>>* collectors,
+    const Fleet* fleet)
+    : store_(store), collectors_(collectors), fleet_(fleet) {}
+
+std::vector<prometheus::MetricFamily> ExporterMetrics::Collect() const {
+  MetricSink root;
+  try {
+    const auto snapshots = store_->All();  // ordered by cluster
+    std::vector<const InstanceSnapshot*> cluster;
+    for (size_t i = 0; i < snapshots.size(); ++i) {
+      const InstanceSnapshot& snap = *snapshots[i];
+      MetricSink sink =
+          root.WithBase({{"cluster", snap.cluster}, {"instance", snap.instance}});
+      EmitInstance(snap, sink);
+      for (const auto& c : *collectors_) c->Emit(snap, sink);
+      EmitDerived(snap, sink);
+      cluster.push_back(&snap);
+      if (i + 1 == snapshots.size() || snapshots[i + 1]->cluster != snap.cluster) {
+        EmitClusterView(cluster, root);
+        cluster.clear();
+      }
+    }
+    if (fleet_ != nullptr) fleet_->Emit(root);
+    root.Gauge("pgrepl_build_info",
+               "Build identity of the exporter; the value is always 1.", 1,
+               {{"version", Version()},
+                {"revision", Revision()},
+                {"libpq_version", std::to_string(PQlibVersion())}});
+    EmitProcess(root);
+  } catch (...) {
+    // A scrape must never throw into civetweb; what was built is served.
+  }
+  return root.Take();
+}
+
+}  // namespace pgrepl

@@ -1,0 +1,85 @@
+// InstanceSnapshot: everything one poll learned about one instance.
+#ifndef PGREPL_EXPORTER_MODEL_SNAPSHOT_H_
+#define PGREPL_EXPORTER_MODEL_SNAPSHOT_H_
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "exporter/collector/pg_is_in_recovery.h"
+#include "exporter/collector/pg_replication_slots.h"
+#include "exporter/collector/pg_stat_replication.h"
+#include "exporter/collector/pg_stat_wal_receiver.h"
+#include "exporter/model/lag_histogram.h"
+
+namespace pgrepl {
+
+// Poll error kinds counted by pgrepl_poll_errors_total{kind}.
+enum class PollErrorKind { kConnect = 0, kQuery = 1, kTimeout = 2 };
+constexpr std::array<const char*, 3> kPollErrorKindNames = {"connect", "query",
+                                                            "timeout"};
+
+struct CollectorRun {
+  std::string name;
+  bool ok = false;
+  double duration_seconds = 0;
+};
+
+// Immutable once published. Values a poll could not read are nullopt and
+// are left out of /metrics rather than shown as 0.
+struct InstanceSnapshot {
+  using WallClock = std::chrono::system_clock;
+
+  std::string cluster;
+  std::string instance;
+  bool configured_primary = false;
+  bool discovered = false;
+
+  bool polled = false;  // at least one poll cycle finished
+  bool up = false;      // the latest poll reached the server and read its role
+  std::string last_error;  // one line, no secrets; empty when up
+  WallClock::time_point polled_at{};
+  std::optional<WallClock::time_point> last_success;
+  double poll_duration_seconds = 0;
+  std::array<uint64_t, 3> errors{};  // by PollErrorKind, monotonic
+  uint64_t connects = 0;             // sessions opened, monotonic
+  std::vector<CollectorRun> collectors;
+
+  // True when `collector` ran and succeeded in the latest poll.
+  bool CollectorOk(const std::string& collector) const {
+    for (const auto& c : collectors) {
+      if (c.name == collector) return c.ok;
+    }
+    return false;
+  }
+
+  // Filled by the collectors; nullopt when not read in the latest poll.
+  std::optional<int> server_version_num;
+  std::optional<RecoveryInfo> recovery;
+  std::optional<std::vector<StandbyRow>> standbys;
+  std::optional<std::vector<SlotRow>> slots;
+  std::optional<WalReceiverInfo> wal_receiver;  // replicas: nullopt = none
+
+  // Sticky across outages: the last names the replica used upstream, so a
+  // stopped replica is still an expected standby.
+  std::optional<ReplicaIdentity> identity;
+
+  // Derived by the poller on the exporter's own clock (replicas only).
+  std::optional<double> replica_lag_seconds;  // NaN: unknown
+  std::optional<double> replica_lag_bytes;
+  LagHistogram replica_lag_histogram;         // every poll's lag, monotonic
+  std::optional<double> heartbeat_lag_seconds;  // --heartbeat only
+
+  // Role and timeline history, monotonic while the exporter runs.
+  std::optional<uint32_t> timeline;  // current timeline, primary or replica
+  uint64_t role_changes = 0;
+  uint64_t timeline_changes = 0;
+  uint64_t wal_receiver_restarts = 0;  // a new receiver pid streams again
+};
+
+}  // namespace pgrepl
+
+#endif  // PGREPL_EXPORTER_MODEL_SNAPSHOT_H_

@@ -1,0 +1,264 @@
+// Tests for exporter/collector/pg_replication_slots with canned rows.
+#include "exporter/collector/pg_replication_slots.h"
+
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "exporter/base/metric_sink.h"
+#include "exporter/pg/row_source.h"
+#include "exporter/model/snapshot.h"
+#include "tests/unit/testing/metric_matchers.h"
+
+namespace pgrepl {
+namespace {
+
+using Cell = std::optional<std::string>;
+
+class CannedRows : public RowSource {
+ public:
+  CannedRows(Result<Rows> rows, int version)
+      : rows_(std::move(rows)), version_(version) {}
+  Result<Rows> Query(const std::string& sql) override {
+    asked.push_back(sql);
+    return rows_;
+  }
+  int server_version() const override { return version_; }
+  std::vector<std::string> asked;
+
+ private:
+  Result<Rows> rows_;
+  int version_;
+};
+
+struct SlotCells {
+  Cell slot_name = "replica1";
+  Cell slot_type = "physical";
+  Cell active = "t";
+  Cell retained_bytes = "0";
+  Cell wal_status = "reserved";
+  Cell safe_wal_size = std::nullopt;
+};
+
+Rows SlotRows(const std::vector<SlotCells>& rows) {
+  Rows r;
+  r.columns = {"slot_name",      "slot_type",  "active",
+               "retained_bytes", "wal_status", "safe_wal_size"};
+  for (const auto& x : rows) {
+    r.values.push_back({x.slot_name, x.slot_type, x.active, x.retained_bytes,
+                        x.wal_status, x.safe_wal_size});
+  }
+  return r;
+}
+
+// The shape PostgreSQL 12 returns: wal_status and safe_wal_size are NULL.
+SlotCells Pg12Slot() {
+  SlotCells c;
+  c.wal_status = std::nullopt;
+  c.safe_wal_size = std::nullopt;
+  return c;
+}
+
+std::vector<SlotRow> Parse(const std::vector<SlotCells>& rows) {
+  std::vector<SlotRow> out;
+  EXPECT_TRUE(ParseReplicationSlots(SlotRows(rows), &out).ok());
+  return out;
+}
+
+std::vector<prometheus::MetricFamily> EmitFor(const std::vector<SlotCells>& rows,
+                                              int version = 150000) {
+  InstanceSnapshot s;
+  s.up = true;
+  CannedRows db(SlotRows(rows), version);
+  EXPECT_TRUE(PgReplicationSlotsCollector().Update(db, &s).ok());
+  MetricSink sink(LabelPairs{{"cluster", "c"}, {"instance", "primary"}});
+  PgReplicationSlotsCollector().Emit(s, sink);
+  return sink.Take();
+}
+
+TEST(ParseReplicationSlots, Pg13Rows) {
+  SlotCells logical;
+  logical.slot_name = "cdc";
+  logical.slot_type = "logical";
+  logical.active = "f";
+  logical.retained_bytes = "16777216";
+  logical.wal_status = "extended";
+  logical.safe_wal_size = "1073741824";
+  auto out = Parse({SlotCells{}, logical});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].name, "replica1");
+  EXPECT_EQ(out[0].type, "physical");
+  EXPECT_TRUE(out[0].active);
+  EXPECT_EQ(out[0].retained_bytes, 0u);
+  EXPECT_EQ(out[0].wal_status, "reserved");
+  EXPECT_FALSE(out[0].safe_wal_size.has_value());
+  EXPECT_EQ(out[1].name, "cdc");
+  EXPECT_EQ(out[1].type, "logical");
+  EXPECT_FALSE(out[1].active);
+  EXPECT_EQ(out[1].retained_bytes, 16777216u);
+  EXPECT_EQ(out[1].wal_status, "extended");
+  EXPECT_EQ(out[1].safe_wal_size, 1073741824);
+}
+
+TEST(ParseReplicationSlots, Pg12RowsHaveNoWalStatus) {
+  auto out = Parse({Pg12Slot()});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(out[0].wal_status.has_value());
+  EXPECT_FALSE(out[0].safe_wal_size.has_value());
+  EXPECT_EQ(out[0].retained_bytes, 0u);
+}
+
+TEST(ParseReplicationSlots, NegativeRetainedClampsToZero) {
+  // restart_lsn ahead of the replay position on a standby.
+  SlotCells c;
+  c.retained_bytes = "-8192";
+  auto out = Parse({c});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].retained_bytes, 0u);
+}
+
+TEST(ParseReplicationSlots, NullRestartLsnMeansNoRetainedValue) {
+  SlotCells c;
+  c.retained_bytes = std::nullopt;
+  auto out = Parse({c});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(out[0].retained_bytes.has_value());
+}
+
+TEST(ParseReplicationSlots, NegativeSafeWalSizeIsKept) {
+  // safe_wal_size goes negative once the slot is past the limit.
+  SlotCells c;
+  c.wal_status = "unreserved";
+  c.safe_wal_size = "-1048576";
+  auto out = Parse({c});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].safe_wal_size, -1048576);
+}
+
+TEST(ParseReplicationSlots, ReplacesPreviousContents) {
+  std::vector<SlotRow> out(4);
+  ASSERT_TRUE(ParseReplicationSlots(SlotRows({}), &out).ok());
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(ReplicationSlotsSql, VersionChoice) {
+  for (int v : {120000, 120017, 129999}) {
+    std::string sql = ReplicationSlotsSql(v);
+    EXPECT_FALSE(ReadsColumn(sql, "wal_status")) << v;
+    EXPECT_FALSE(ReadsColumn(sql, "safe_wal_size")) << v;
+  }
+  for (int v : {130000, 150018, 170000}) {
+    std::string sql = ReplicationSlotsSql(v);
+    EXPECT_TRUE(ReadsColumn(sql, "wal_status")) << v;
+    EXPECT_TRUE(ReadsColumn(sql, "safe_wal_size")) << v;
+  }
+}
+
+TEST(PgReplicationSlots, UpdateUsesTheConnectionsServerVersion) {
+  InstanceSnapshot s;
+  CannedRows db(SlotRows({Pg12Slot()}), 120010);
+  ASSERT_TRUE(PgReplicationSlotsCollector().Update(db, &s).ok());
+  ASSERT_EQ(db.asked.size(), 1u);
+  EXPECT_FALSE(ReadsColumn(db.asked[0], "wal_status"));
+  ASSERT_TRUE(s.slots.has_value());
+  EXPECT_EQ(s.slots->size(), 1u);
+}
+
+TEST(PgReplicationSlots, UpdateErrorLeavesSlotsUnset) {
+  InstanceSnapshot s;
+  CannedRows db(Status::Timeout("timed out"), 150000);
+  EXPECT_EQ(PgReplicationSlotsCollector().Update(db, &s).kind(),
+            Status::Kind::kTimeout);
+  EXPECT_FALSE(s.slots.has_value());
+}
+
+TEST(PgReplicationSlots, Pg12SlotHasNoWalStatusSamples) {
+  auto fams = EmitFor({Pg12Slot()}, 120000);
+  EXPECT_EQ(Value(fams, "pgrepl_slot_active", {{"slot", "replica1"}}), 1.0);
+  EXPECT_EQ(Value(fams, "pgrepl_slot_retained_wal_bytes", {{"slot", "replica1"}}),
+            0.0);
+  EXPECT_EQ(Count(fams, "pgrepl_slot_wal_status"), 0u);
+  EXPECT_EQ(Count(fams, "pgrepl_slot_safe_wal_size_bytes"), 0u);
+}
+
+TEST(PgReplicationSlots, WalStatusIsOneHot) {
+  for (const char* current : kWalStatuses) {
+    SlotCells c;
+    c.wal_status = current;
+    auto fams = EmitFor({c});
+    ASSERT_EQ(Count(fams, "pgrepl_slot_wal_status"), 4u) << current;
+    double total = 0;
+    for (const char* status : kWalStatuses) {
+      auto v = Value(fams, "pgrepl_slot_wal_status",
+                     {{"slot", "replica1"}, {"slot_type", "physical"},
+                      {"wal_status", status}});
+      ASSERT_TRUE(v.has_value()) << status;
+      EXPECT_EQ(*v, std::string(status) == current ? 1.0 : 0.0)
+          << current << " / " << status;
+      total += *v;
+    }
+    EXPECT_EQ(total, 1.0);
+  }
+}
+
+TEST(PgReplicationSlots, RetainedAndSafeSizeSamples) {
+  SlotCells a;
+  a.retained_bytes = "-100";  // clamped
+  a.safe_wal_size = "4096";
+  SlotCells b;
+  b.slot_name = "gone";
+  b.active = "f";
+  b.retained_bytes = std::nullopt;  // NULL restart_lsn: holds nothing
+  b.wal_status = "lost";
+  auto fams = EmitFor({a, b});
+  EXPECT_EQ(Value(fams, "pgrepl_slot_retained_wal_bytes", {{"slot", "replica1"}}),
+            0.0);
+  EXPECT_EQ(Value(fams, "pgrepl_slot_safe_wal_size_bytes", {{"slot", "replica1"}}),
+            4096.0);
+  EXPECT_EQ(Count(fams, "pgrepl_slot_retained_wal_bytes", {{"slot", "gone"}}), 0u);
+  EXPECT_EQ(Count(fams, "pgrepl_slot_safe_wal_size_bytes", {{"slot", "gone"}}), 0u);
+  EXPECT_EQ(Value(fams, "pgrepl_slot_active", {{"slot", "gone"}}), 0.0);
+  EXPECT_EQ(Value(fams, "pgrepl_slot_wal_status",
+                  {{"slot", "gone"}, {"wal_status", "lost"}}),
+            1.0);
+}
+
+TEST(PgReplicationSlots, LabelsAreSlotAndType) {
+  SlotCells c;
+  c.slot_name = "cdc";
+  c.slot_type = "logical";
+  c.retained_bytes = "123";
+  auto fams = EmitFor({c});
+  auto m = Matches(fams, "pgrepl_slot_retained_wal_bytes", {});
+  ASSERT_EQ(m.size(), 1u);
+  Labels got;
+  for (const auto& l : m[0]->label) got[l.name] = l.value;
+  EXPECT_EQ(got, (Labels{{"cluster", "c"},
+                         {"instance", "primary"},
+                         {"slot", "cdc"},
+                         {"slot_type", "logical"}}));
+  EXPECT_EQ(m[0]->gauge.value, 123.0);
+}
+
+TEST(PgReplicationSlots, NothingWhenDownOrUnread) {
+  InstanceSnapshot s;
+  s.up = false;
+  s.slots = Parse({SlotCells{}});
+  MetricSink sink;
+  PgReplicationSlotsCollector().Emit(s, sink);
+  EXPECT_TRUE(sink.Take().empty());
+
+  InstanceSnapshot unread;
+  unread.up = true;
+  PgReplicationSlotsCollector().Emit(unread, sink);
+  EXPECT_TRUE(sink.Take().empty());
+
+  EXPECT_TRUE(EmitFor({}).empty());  // no slots: no samples
+}
+
+}  // namespace
+}  // namespace pgrepl
