@@ -7,6 +7,7 @@
 
 #include "exporter/collector/collector.h"
 #include "exporter/config/config.h"
+#include "exporter/pg/connection.h"
 #include "exporter/pg/conninfo.h"
 #include "exporter/metrics/exporter_metrics.h"
 #include "exporter/poll/fleet.h"
@@ -49,9 +50,11 @@ int main(int argc, char** argv) {
   pgrepl::SetupLogging(config.log_level, config.log_format);
 
   pgrepl::SnapshotStore store;
-  const auto collectors = pgrepl::DefaultCollectors();
-  pgrepl::Fleet fleet(config, &collectors, &store);
-  pgrepl::ExporterMetrics metrics(&store, &collectors, &fleet);
+  const auto collectors = pgrepl::DefaultCollectors(
+      {.heartbeat = config.heartbeat, .heartbeat_id = config.heartbeat_id});
+  pgrepl::Fleet fleet(config, &collectors, &store, pgrepl::MakeConnection,
+                      pgrepl::ResolveReplicas);
+  pgrepl::ExporterMetrics metrics(&store, &collectors);
   pgrepl::HttpServer http(pgrepl::HttpOptions::From(config), &metrics, &store);
   if (auto st = http.Start(); !st.ok()) {
     std::fprintf(stderr, "pgrepl_exporter: error: %s\n", st.message().c_str());

@@ -2,7 +2,9 @@
 #ifndef PGREPL_EXPORTER_COLLECTOR_COLLECTOR_H_
 #define PGREPL_EXPORTER_COLLECTOR_COLLECTOR_H_
 
+#include <chrono>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "exporter/base/status.h"
@@ -11,7 +13,17 @@ namespace pgrepl {
 
 class MetricSink;
 class RowSource;
+struct ClusterHistory;
 struct InstanceSnapshot;
+
+// What a poll hands every collector besides the database.
+struct PollContext {
+  // The positions the pollers of this instance's cluster share; null when
+  // the poll has none (unit tests of collectors that do not use it).
+  ClusterHistory* history = nullptr;  // not own
+  // How long a position recorded by one source stays the reference.
+  std::chrono::steady_clock::duration keep_source{};
+};
 
 // Update() runs on the instance's poller thread and fills its part of the
 // snapshot; Emit() runs on an HTTP thread and renders that part. Emit()
@@ -20,13 +32,24 @@ class Collector {
  public:
   virtual ~Collector() = default;
   virtual const char* name() const = 0;
-  virtual Status Update(RowSource& db, InstanceSnapshot* s) const = 0;
+  // True for the one collector that reads the instance's role. It runs
+  // first; `up` is its success, and when it fails no other collector runs.
+  virtual bool ReadsRole() const { return false; }
+  virtual Status Update(RowSource& db, const PollContext& ctx,
+                        InstanceSnapshot* s) const = 0;
   // `sink` carries the cluster and instance labels already.
   virtual void Emit(const InstanceSnapshot& s, MetricSink& sink) const = 0;
 };
 
-// Every collector, in poll order. The first one decides `up`.
-std::vector<std::unique_ptr<Collector>> DefaultCollectors();
+// Which optional collectors run (from Config).
+struct CollectorOptions {
+  bool heartbeat = false;    // --heartbeat
+  std::string heartbeat_id;  // --heartbeat.id, already validated
+};
+
+// Every enabled collector, in poll order: the role collector first.
+std::vector<std::unique_ptr<Collector>> DefaultCollectors(
+    const CollectorOptions& options = {});
 
 }  // namespace pgrepl
 

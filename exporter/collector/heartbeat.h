@@ -7,8 +7,9 @@
 #include <optional>
 #include <string>
 
-#include "exporter/pg/rows.h"
 #include "exporter/base/status.h"
+#include "exporter/collector/collector.h"
+#include "exporter/pg/rows.h"
 
 namespace pgrepl {
 
@@ -25,6 +26,21 @@ std::optional<int64_t> ParseHeartbeatRow(const Rows& rows);
 
 // True when `id` is safe to embed in the SQL above.
 bool ValidHeartbeatId(const std::string& id);
+
+// On a primary, writes this poll's `seq` and records when, in the
+// cluster's heartbeat history; on a replica, reads the `seq` it sees and
+// sets heartbeat_lag_seconds from that history. Needs PollContext.history.
+class HeartbeatCollector : public Collector {
+ public:
+  explicit HeartbeatCollector(std::string id) : id_(std::move(id)) {}
+  const char* name() const override { return "heartbeat"; }
+  Status Update(RowSource& db, const PollContext& ctx,
+                InstanceSnapshot* s) const override;
+  void Emit(const InstanceSnapshot& s, MetricSink& sink) const override;
+
+ private:
+  const std::string id_;
+};
 
 }  // namespace pgrepl
 

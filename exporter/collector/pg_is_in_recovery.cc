@@ -54,7 +54,8 @@ Status ParseRecoveryRow(const Rows& rows, RecoveryInfo* out) {
   return Status::Ok();
 }
 
-Status PgIsInRecoveryCollector::Update(RowSource& db, InstanceSnapshot* s) const {
+Status PgIsInRecoveryCollector::Update(RowSource& db, const PollContext&,
+                                 InstanceSnapshot* s) const {
   auto rows = db.Query(RecoverySql(db.server_version()));
   if (!rows.ok()) return rows.status();
   RecoveryInfo info;

@@ -8,19 +8,11 @@
 #include <string>
 
 #include "exporter/collector/collector.h"
+#include "exporter/model/view_rows.h"
 #include "exporter/pg/rows.h"
 
 namespace pgrepl {
 
-struct RecoveryInfo {
-  bool in_recovery = false;
-  int server_version_num = 0;
-  std::optional<uint64_t> current_lsn;  // primary: pg_current_wal_lsn()
-  std::optional<uint64_t> receive_lsn;  // replica: pg_last_wal_receive_lsn()
-  std::optional<uint64_t> replay_lsn;   // replica: pg_last_wal_replay_lsn()
-  std::optional<bool> replay_paused;    // replica only; "pause requested" counts
-  std::optional<uint32_t> timeline;     // primary: from its current WAL file
-};
 
 // The SQL for a server version (pause state moved to a new function in 14).
 std::string RecoverySql(int server_version_num);
@@ -31,7 +23,9 @@ Status ParseRecoveryRow(const Rows& rows, RecoveryInfo* out);
 class PgIsInRecoveryCollector : public Collector {
  public:
   const char* name() const override { return "pg_is_in_recovery"; }
-  Status Update(RowSource& db, InstanceSnapshot* s) const override;
+  bool ReadsRole() const override { return true; }
+  Status Update(RowSource& db, const PollContext& ctx,
+                InstanceSnapshot* s) const override;
   void Emit(const InstanceSnapshot& s, MetricSink& sink) const override;
 };
 

@@ -42,8 +42,8 @@ Status ParseReplicationSlots(const Rows& rows, std::vector<SlotRow>* out) {
   return Status::Ok();
 }
 
-Status PgReplicationSlotsCollector::Update(RowSource& db,
-                                           InstanceSnapshot* s) const {
+Status PgReplicationSlotsCollector::Update(RowSource& db, const PollContext&,
+                                 InstanceSnapshot* s) const {
   auto rows = db.Query(ReplicationSlotsSql(db.server_version()));
   if (!rows.ok()) return rows.status();
   std::vector<SlotRow> slots;

@@ -8,18 +8,11 @@
 #include <vector>
 
 #include "exporter/collector/collector.h"
+#include "exporter/model/view_rows.h"
 #include "exporter/pg/rows.h"
 
 namespace pgrepl {
 
-struct SlotRow {
-  std::string name;
-  std::string type;  // physical or logical
-  bool active = false;
-  std::optional<uint64_t> retained_bytes;  // NULL restart_lsn: nothing held
-  std::optional<std::string> wal_status;   // 13+: reserved..lost
-  std::optional<int64_t> safe_wal_size;    // 13+; NULL when unlimited
-};
 
 // The wal_status values, in order of growing danger.
 constexpr const char* kWalStatuses[] = {"reserved", "extended", "unreserved",
@@ -31,7 +24,8 @@ Status ParseReplicationSlots(const Rows& rows, std::vector<SlotRow>* out);
 class PgReplicationSlotsCollector : public Collector {
  public:
   const char* name() const override { return "pg_replication_slots"; }
-  Status Update(RowSource& db, InstanceSnapshot* s) const override;
+  Status Update(RowSource& db, const PollContext& ctx,
+                InstanceSnapshot* s) const override;
   void Emit(const InstanceSnapshot& s, MetricSink& sink) const override;
 };
 

@@ -71,8 +71,8 @@ double StageLagSeconds(const std::optional<double>& lag,
   return std::numeric_limits<double>::quiet_NaN();
 }
 
-Status PgStatReplicationCollector::Update(RowSource& db,
-                                          InstanceSnapshot* s) const {
+Status PgStatReplicationCollector::Update(RowSource& db, const PollContext&,
+                                 InstanceSnapshot* s) const {
   auto rows = db.Query(StatReplicationSql(db.server_version()));
   if (!rows.ok()) return rows.status();
   std::vector<StandbyRow> standbys;
@@ -87,7 +87,7 @@ void PgStatReplicationCollector::Emit(const InstanceSnapshot& s,
   if (!s.up || !s.standbys) return;
   size_t streaming = 0, sync = 0;
   for (const auto& r : *s.standbys) {
-    if (r.state == "streaming") ++streaming;
+    if (IsStreamingState(r.state)) ++streaming;
     if (r.sync_state == "sync" || r.sync_state == "quorum") ++sync;
     LabelPairs labels = {{"standby", r.application_name},
                          {"client_addr", r.client_addr},

@@ -9,21 +9,11 @@
 #include <vector>
 
 #include "exporter/collector/collector.h"
+#include "exporter/model/view_rows.h"
 #include "exporter/pg/rows.h"
 
 namespace pgrepl {
 
-struct StandbyRow {
-  std::string application_name;
-  std::string client_addr;  // "" for Unix-socket standbys
-  std::string state;        // startup, catchup, streaming, backup, stopping
-  std::string sync_state;   // async, potential, sync, quorum
-  std::string slot;         // "" when the standby uses no slot
-  std::optional<uint64_t> current_lsn, sent_lsn, write_lsn, flush_lsn,
-      replay_lsn;
-  std::optional<double> write_lag, flush_lag, replay_lag;  // seconds
-  std::optional<double> reply_age;                         // seconds
-};
 
 std::string StatReplicationSql(int server_version_num);
 Status ParseStatReplication(const Rows& rows, std::vector<StandbyRow>* out);
@@ -40,7 +30,8 @@ double StageLagSeconds(const std::optional<double>& lag,
 class PgStatReplicationCollector : public Collector {
  public:
   const char* name() const override { return "pg_stat_replication"; }
-  Status Update(RowSource& db, InstanceSnapshot* s) const override;
+  Status Update(RowSource& db, const PollContext& ctx,
+                InstanceSnapshot* s) const override;
   void Emit(const InstanceSnapshot& s, MetricSink& sink) const override;
 };
 

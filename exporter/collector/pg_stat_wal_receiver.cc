@@ -64,14 +64,6 @@ Status ParseWalReceiver(const Rows& rows, std::optional<WalReceiverInfo>* out) {
   return Status::Ok();
 }
 
-bool StreamRestarts::Observe(const std::optional<WalReceiverInfo>& w) {
-  if (!w || !w->pid || w->status != "streaming") return false;
-  Process now{*w->pid, w->postmaster_start};
-  const bool restarted = last_ && !(*last_ == now);
-  last_ = now;
-  return restarted;
-}
-
 Status ParseIdentity(const Rows& rows, ReplicaIdentity* out) {
   if (rows.values.size() != 1) return Status::Query("expected one settings row");
   ReplicaIdentity id;
@@ -92,8 +84,8 @@ Status ParseIdentity(const Rows& rows, ReplicaIdentity* out) {
   return Status::Ok();
 }
 
-Status PgStatWalReceiverCollector::Update(RowSource& db,
-                                          InstanceSnapshot* s) const {
+Status PgStatWalReceiverCollector::Update(RowSource& db, const PollContext&,
+                                 InstanceSnapshot* s) const {
   if (!s->recovery || !s->recovery->in_recovery) {
     s->wal_receiver.reset();
     return Status::Ok();
@@ -108,16 +100,19 @@ Status PgStatWalReceiverCollector::Update(RowSource& db,
   st = ParseIdentity(id_rows.value(), &id);
   if (!st.ok()) return st;
   s->identity = std::move(id);
+  s->wal_receiver_read = true;
   return Status::Ok();
 }
 
 void PgStatWalReceiverCollector::Emit(const InstanceSnapshot& s,
                                       MetricSink& sink) const {
-  if (!s.up || !s.recovery || !s.recovery->in_recovery) return;
   // A failed query says nothing about the receiver: no sample, not 0.
-  if (!s.CollectorOk(name())) return;
+  if (s.replica_state() == ReplicaState::kNotReplica ||
+      s.replica_state() == ReplicaState::kUnknown) {
+    return;
+  }
   const auto& w = s.wal_receiver;
-  const bool streaming = w && w->status == "streaming";
+  const bool streaming = s.replica_state() == ReplicaState::kStreaming;
   sink.Gauge("pgrepl_wal_receiver_up",
              "1 when the replica's WAL receiver is streaming from its "
              "upstream; 0 when it is absent or in any other state.",

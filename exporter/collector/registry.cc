@@ -1,6 +1,7 @@
-// The list of collectors, in poll order.
+// The registry: every collector, in poll order. A new collector is its own
+// file plus one line here.
 #include "exporter/collector/collector.h"
-
+#include "exporter/collector/heartbeat.h"
 #include "exporter/collector/pg_is_in_recovery.h"
 #include "exporter/collector/pg_replication_slots.h"
 #include "exporter/collector/pg_stat_replication.h"
@@ -8,12 +9,16 @@
 
 namespace pgrepl {
 
-std::vector<std::unique_ptr<Collector>> DefaultCollectors() {
+std::vector<std::unique_ptr<Collector>> DefaultCollectors(
+    const CollectorOptions& options) {
   std::vector<std::unique_ptr<Collector>> out;
-  out.push_back(std::make_unique<PgIsInRecoveryCollector>());
+  out.push_back(std::make_unique<PgIsInRecoveryCollector>());  // the role
   out.push_back(std::make_unique<PgStatWalReceiverCollector>());
   out.push_back(std::make_unique<PgStatReplicationCollector>());
   out.push_back(std::make_unique<PgReplicationSlotsCollector>());
+  if (options.heartbeat) {
+    out.push_back(std::make_unique<HeartbeatCollector>(options.heartbeat_id));
+  }
   return out;
 }
 

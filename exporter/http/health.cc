@@ -31,18 +31,21 @@ HealthVerdict Verdict(bool ok, const InstanceSnapshot& s, const std::string& why
 
 HealthVerdict DecideReplica(const InstanceSnapshot& s, const LagWindow& recent,
                             const LagLimit& limit, const HealthPolicy& policy) {
-  if (!s.wal_receiver) {
-    return Verdict(false, s, "replica's WAL receiver is not running (stream broken)");
+  switch (s.replica_state()) {
+    case ReplicaState::kNoReceiver:
+      return Verdict(false, s,
+                     "replica's WAL receiver is not running (stream broken)");
+    case ReplicaState::kNotStreaming:
+      return Verdict(false, s, "replica's WAL receiver is " +
+                                   OneLine(s.wal_receiver->status) +
+                                   ", not streaming");
+    case ReplicaState::kUnknown:
+      return Verdict(false, s, "replica's WAL receiver state unknown");
+    case ReplicaState::kNotReplica:
+    case ReplicaState::kStreaming:
+      break;
   }
-  if (s.wal_receiver->status != "streaming") {
-    return Verdict(false, s, "replica's WAL receiver is " +
-                                 OneLine(s.wal_receiver->status) +
-                                 ", not streaming");
-  }
-  LagSample now_sample;
-  if (s.replica_lag_seconds) now_sample.seconds = *s.replica_lag_seconds;
-  now_sample.bytes = s.replica_lag_bytes;
-  std::optional<double> lag = LagOf(now_sample, limit.kind);
+  std::optional<double> lag = LagOf(LagWindow::SampleOf(s), limit.kind);
   const char* what = limit.kind == LagLimit::Kind::kSeconds ? "lag" : "byte lag";
   if (!lag) return Verdict(false, s, std::string(what) + " unknown");
   if (*lag >= limit.value) {
@@ -100,8 +103,8 @@ HealthVerdict DecideHealth(HealthCheck check, const InstanceSnapshot& s,
     return Verdict(false, s, buf);
   }
   if (!s.up) return Verdict(false, s, "down: " + OneLine(s.last_error));
-  if (!s.recovery) return Verdict(false, s, "role unknown");
-  const bool primary = !s.recovery->in_recovery;
+  if (s.role() == Role::kUnknown) return Verdict(false, s, "role unknown");
+  const bool primary = s.role() == Role::kPrimary;
   switch (check) {
     case HealthCheck::kPrimary:
       return primary ? Verdict(true, s, "writable primary (not in recovery)")

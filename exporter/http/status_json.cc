@@ -51,7 +51,7 @@ json InstanceJson(const InstanceStatus& i) {
                 {"last_message_age_seconds", OrNull(w.last_msg_age)}};
   }
   return {{"name", i.name},
-          {"role", i.role},
+          {"role", RoleName(i.role)},
           {"configured_role", i.configured_role},
           {"discovered", i.discovered},
           {"up", i.up},

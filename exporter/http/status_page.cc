@@ -68,7 +68,7 @@ const char* BandColour(LagBand band) {
 }
 
 std::string LagText(const InstanceStatus& i) {
-  if (i.role != "replica") return "";
+  if (i.role != Role::kReplica) return "";
   std::string out = i.lag_seconds ? Fmt("%.3f s", *i.lag_seconds) : "unknown";
   if (i.lag_bytes) {
     out += " / " + HumanBytes(std::max(0.0, *i.lag_bytes));
@@ -98,17 +98,18 @@ std::string LagBar(const InstanceStatus& i, double x, double y, double width) {
 }
 
 std::string LagCell(const InstanceStatus& i) {
-  if (i.role != "replica") return "<span class=\"muted\">&mdash;</span>";
+  if (i.role != Role::kReplica) return "<span class=\"muted\">&mdash;</span>";
   std::string out = "<svg width=\"140\" height=\"14\" role=\"img\" aria-label=\"lag\">" +
                     LagBar(i, 1, 3, 138) + "</svg><br>" + HtmlEscape(LagText(i));
   return out;
 }
 
 std::string ReceiverCell(const InstanceStatus& i) {
-  if (i.role != "replica") return "<span class=\"muted\">&mdash;</span>";
+  if (i.role != Role::kReplica) return "<span class=\"muted\">&mdash;</span>";
   if (!i.wal_receiver) return "<span class=\"err\">not running</span>";
   const auto& w = *i.wal_receiver;
-  std::string cls = w.status == "streaming" ? "" : " class=\"err\"";
+  std::string cls =
+      i.replica_state == ReplicaState::kStreaming ? "" : " class=\"err\"";
   std::string out = "<span" + cls + ">" + HtmlEscape(w.status) + "</span>";
   if (!w.upstream_host.empty()) {
     out += "<br><span class=\"muted\">from " + HtmlEscape(w.upstream_host) + ":" +
@@ -154,7 +155,7 @@ std::string Ago(const StatusReport& r,
 // One instance box of the topology diagram.
 std::string Node(const InstanceStatus& i, double x, double y) {
   const double w = 180;
-  const char* stroke = !i.up ? "#d03030" : i.role == "primary" ? "#3158c9" : "#6b4fbb";
+  const char* stroke = !i.up ? "#d03030" : i.role == Role::kPrimary ? "#3158c9" : "#6b4fbb";
   std::string out = "<g class=\"node\" data-instance=\"" + HtmlEscape(i.name) + "\">";
   out += "<rect x=\"" + Fmt("%.1f", x) + "\" y=\"" + Fmt("%.1f", y) +
          "\" width=\"180\" height=\"78\" rx=\"8\" fill=\"#fff\" stroke=\"" + stroke +
@@ -162,16 +163,16 @@ std::string Node(const InstanceStatus& i, double x, double y) {
   std::string name = i.name.size() > 24 ? i.name.substr(0, 23) + "~" : i.name;
   out += "<text x=\"" + Fmt("%.1f", x + 10) + "\" y=\"" + Fmt("%.1f", y + 20) +
          "\" font-size=\"13\" font-weight=\"600\">" + HtmlEscape(name) + "</text>";
-  std::string line = i.role + (i.up ? " \xc2\xb7 up" : " \xc2\xb7 DOWN");
+  std::string line = RoleName(i.role) + std::string(i.up ? " \xc2\xb7 up" : " \xc2\xb7 DOWN");
   out += "<text x=\"" + Fmt("%.1f", x + 10) + "\" y=\"" + Fmt("%.1f", y + 38) +
          "\" font-size=\"12\" fill=\"" + (i.up ? "#5b6475" : "#d03030") + "\">" +
          HtmlEscape(line) + "</text>";
-  if (i.role == "replica") {
+  if (i.role == Role::kReplica) {
     out += "<text x=\"" + Fmt("%.1f", x + 10) + "\" y=\"" + Fmt("%.1f", y + 54) +
            "\" font-size=\"11\" fill=\"#5b6475\">lag " + HtmlEscape(LagText(i)) +
            "</text>";
     out += LagBar(i, x + 10, y + 62, w - 20);
-  } else if (i.role == "primary") {
+  } else if (i.role == Role::kPrimary) {
     int connected = 0;
     for (const auto& s : i.standbys) connected += s.connected ? 1 : 0;
     out += "<text x=\"" + Fmt("%.1f", x + 10) + "\" y=\"" + Fmt("%.1f", y + 56) +
@@ -188,8 +189,8 @@ std::string Topology(const ClusterStatus& c) {
   constexpr size_t kPerRow = 6;
   std::vector<const InstanceStatus*> top, bottom;
   for (const auto& i : c.instances) {
-    bool upper = i.role == "primary" ||
-                 (i.role == "unknown" && i.configured_role == "primary");
+    bool upper = i.role == Role::kPrimary ||
+                 (i.role == Role::kUnknown && i.configured_role == Role::kPrimary);
     (upper ? top : bottom).push_back(&i);
   }
   const double slot = 200, node_w = 180, row_h = 110;
@@ -209,8 +210,8 @@ std::string Topology(const ClusterStatus& c) {
     double x = row_x(in_row, j % kPerRow);
     double y = 120 + row * row_h;
     nodes += Node(r, x, y);
-    if (top.size() != 1 || r.role != "replica") continue;  // upstream unclear
-    bool streaming = r.wal_receiver && r.wal_receiver->status == "streaming";
+    if (top.size() != 1 || r.role != Role::kReplica) continue;  // upstream unclear
+    bool streaming = r.replica_state == ReplicaState::kStreaming;
     double px = row_x(1, 0) + node_w / 2;
     edges += "<line x1=\"" + Fmt("%.1f", px) + "\" y1=\"88\" x2=\"" +
              Fmt("%.1f", x + node_w / 2) + "\" y2=\"" + Fmt("%.1f", y) + "\" stroke=\"" +
@@ -238,12 +239,12 @@ std::string ClusterSection(const StatusReport& r, const ClusterStatus& c) {
          "<th>last poll</th></tr></thead><tbody>";
   for (const auto& i : c.instances) {
     out += "<tr class=\"instance\" data-instance=\"" + HtmlEscape(i.name) +
-           "\" data-role=\"" + HtmlEscape(i.role) + "\" data-up=\"" +
+           "\" data-role=\"" + HtmlEscape(RoleName(i.role)) + "\" data-up=\"" +
            (i.up ? "1" : "0") + "\" data-lag-state=\"" + LagBandName(i.lag_band) + "\">";
     out += "<td class=\"name\"><b>" + HtmlEscape(i.name) + "</b>" +
            (i.discovered ? " <span class=\"muted\">(discovered)</span>" : "") + "</td>";
-    out += "<td class=\"role\"><span class=\"badge b-" + HtmlEscape(i.role) + "\">" +
-           HtmlEscape(i.role) + "</span></td>";
+    out += "<td class=\"role\"><span class=\"badge b-" + HtmlEscape(RoleName(i.role)) + "\">" +
+           HtmlEscape(RoleName(i.role)) + "</span></td>";
     out += std::string("<td class=\"state\"><span class=\"badge ") +
            (i.up ? "b-up\">up" : "b-down\">down") + "</span>";
     if (!i.last_error.empty()) out += "<div class=\"err\">" + HtmlEscape(i.last_error) + "</div>";

@@ -39,11 +39,10 @@ void SetLag(const InstanceSnapshot& s, const LagLimit& limit, InstanceStatus* ou
     out->lag_seconds = *s.replica_lag_seconds;
   }
   out->lag_bytes = s.replica_lag_bytes;
-  if (out->role != "replica") return;
+  if (out->role != Role::kReplica) return;
   std::optional<double> lag =
       limit.kind == LagLimit::Kind::kSeconds ? out->lag_seconds : out->lag_bytes;
-  bool streaming = s.wal_receiver && s.wal_receiver->status == "streaming";
-  if (!lag || !streaming) {
+  if (!lag || s.replica_state() != ReplicaState::kStreaming) {
     out->lag_band = LagBand::kBad;
     out->lag_fraction = 1;
     return;
@@ -60,14 +59,14 @@ InstanceStatus StatusOf(const SnapshotStore::Entry& entry,
   const InstanceSnapshot& s = *entry.snapshot;
   InstanceStatus out;
   out.name = s.instance;
-  out.configured_role = s.configured_primary ? "primary" : "replica";
+  out.configured_role = s.configured_primary ? Role::kPrimary : Role::kReplica;
   out.discovered = s.discovered;
   out.polled = s.polled;
   out.up = s.up;
-  out.role = (s.up && s.recovery) ? (s.recovery->in_recovery ? "replica" : "primary")
-                                  : "unknown";
+  out.role = s.role();
+  out.replica_state = s.replica_state();
   SetLag(s, policy.default_limit, &out);
-  if (out.role == "replica") out.wal_receiver = s.wal_receiver;
+  if (out.role == Role::kReplica) out.wal_receiver = s.wal_receiver;
   if (s.recovery) out.replay_paused = s.recovery->replay_paused;
   out.server_version_num = s.server_version_num;
   out.timeline = s.timeline;
@@ -75,7 +74,7 @@ InstanceStatus StatusOf(const SnapshotStore::Entry& entry,
   out.last_success = s.last_success;
   out.last_error = s.last_error;
   if (s.slots) out.slots = *s.slots;
-  if (out.role == "primary") out.standbys = Standbys(s, cluster);
+  if (out.role == Role::kPrimary) out.standbys = Standbys(s, cluster);
   const LagLimit& limit = policy.default_limit;
   out.primary_check = DecideHealth(HealthCheck::kPrimary, s, entry.recent_lag,
                                    limit, policy, now);
@@ -133,11 +132,11 @@ StatusReport BuildStatusReport(const std::vector<SnapshotStore::Entry>& entries,
     for (const auto* e : members) snaps.push_back(e->snapshot.get());
     for (const auto* e : members) {
       c.instances.push_back(StatusOf(*e, snaps, policy, now));
-      if (c.instances.back().role == "primary") ++c.primaries;
+      if (c.instances.back().role == Role::kPrimary) ++c.primaries;
     }
     std::stable_sort(c.instances.begin(), c.instances.end(),
                      [](const InstanceStatus& a, const InstanceStatus& b) {
-                       return (a.role == "primary") > (b.role == "primary");
+                       return (a.role == Role::kPrimary) > (b.role == Role::kPrimary);
                      });
     report.clusters.push_back(std::move(c));
   }

@@ -30,8 +30,9 @@ struct StandbyStatus {
 
 struct InstanceStatus {
   std::string name;
-  std::string role;             // "primary", "replica", or "unknown" while down
-  std::string configured_role;  // "primary" or "replica"
+  Role role = Role::kUnknown;  // kUnknown while down
+  Role configured_role = Role::kReplica;  // kPrimary or kReplica
+  ReplicaState replica_state = ReplicaState::kNotReplica;
   bool discovered = false;
   bool polled = false;
   bool up = false;

@@ -4,9 +4,10 @@
 #include <libpq-fe.h>
 
 #include <chrono>
+#include <map>
+#include <string>
 
-#include "exporter/model/cluster_view.h"
-#include "exporter/poll/fleet.h"
+#include "exporter/metrics/cluster_metrics.h"
 #include "exporter/base/metric_sink.h"
 #include "exporter/metrics/process_stats.h"
 #include "exporter/model/snapshot_store.h"
@@ -29,11 +30,11 @@ void EmitInstance(const InstanceSnapshot& s, MetricSink& sink) {
                "Wall time of the latest poll of the instance.",
                s.poll_duration_seconds);
   }
-  for (size_t k = 0; k < kPollErrorKindNames.size(); ++k) {
+  for (size_t k = 0; k < kPollErrorKinds.size(); ++k) {
     sink.Counter("pgrepl_poll_errors_total",
                  "Failed polls by kind: connect, query or timeout.",
                  static_cast<double>(s.errors[k]),
-                 {{"kind", kPollErrorKindNames[k]}});
+                 {{"kind", Status::KindName(kPollErrorKinds[k])}});
   }
   sink.Counter("pgrepl_connections_opened_total",
                "Sessions the exporter opened to the instance; steady state "
@@ -75,7 +76,7 @@ void EmitDerived(const InstanceSnapshot& s, MetricSink& sink) {
                "Times the instance's timeline changed while the exporter "
                "watched.",
                static_cast<double>(s.timeline_changes));
-  if (!s.up || !s.recovery || !s.recovery->in_recovery) return;
+  if (s.role() != Role::kReplica) return;
   if (s.replica_lag_seconds) {
     sink.Gauge("pgrepl_replica_lag_seconds",
                "How long ago the primary wrote the oldest WAL this replica "
@@ -96,12 +97,21 @@ void EmitDerived(const InstanceSnapshot& s, MetricSink& sink) {
                  s.replica_lag_histogram.Cumulative(),
                  s.replica_lag_histogram.sum(),
                  s.replica_lag_histogram.count());
-  if (s.heartbeat_lag_seconds) {
-    sink.Gauge("pgrepl_heartbeat_lag_seconds",
-               "Time since the exporter wrote the oldest heartbeat this "
-               "replica cannot see yet; 0 when it sees the latest. One clock "
-               "only (--heartbeat).",
-               *s.heartbeat_lag_seconds);
+}
+
+// What each cluster's DNS discovery found.
+void EmitDiscovery(const std::map<std::string, SnapshotStore::Discovery>& all,
+                   MetricSink& root) {
+  for (const auto& [cluster, d] : all) {
+    MetricSink sink = root.WithBase({{"cluster", cluster}});
+    sink.Counter("pgrepl_discovery_errors_total",
+                 "Failed DNS resolutions of the replica discovery name.",
+                 static_cast<double>(d.errors));
+    if (d.resolved_once) {
+      sink.Gauge("pgrepl_discovered_replicas",
+                 "Addresses the replica discovery name resolved to last.",
+                 static_cast<double>(d.discovered));
+    }
   }
 }
 
@@ -128,9 +138,8 @@ void EmitProcess(MetricSink& sink) {
 
 ExporterMetrics::ExporterMetrics(
     const SnapshotStore* store,
-    const std::vector<std::unique_ptr<Collector>>* collectors,
-    const Fleet* fleet)
-    : store_(store), collectors_(collectors), fleet_(fleet) {}
+    const std::vector<std::unique_ptr<Collector>>* collectors)
+    : store_(store), collectors_(collectors) {}
 
 std::vector<prometheus::MetricFamily> ExporterMetrics::Collect() const {
   MetricSink root;
@@ -150,7 +159,7 @@ std::vector<prometheus::MetricFamily> ExporterMetrics::Collect() const {
         cluster.clear();
       }
     }
-    if (fleet_ != nullptr) fleet_->Emit(root);
+    EmitDiscovery(store_->Discoveries(), root);
     root.Gauge("pgrepl_build_info",
                "Build identity of the exporter; the value is always 1.", 1,
                {{"version", Version()},

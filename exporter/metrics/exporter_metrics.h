@@ -11,7 +11,6 @@
 
 namespace pgrepl {
 
-class Fleet;
 class SnapshotStore;
 
 // A prometheus::Collectable built from the SnapshotStore on every call:
@@ -20,15 +19,14 @@ class SnapshotStore;
 // throws. Safe to call from several HTTP threads at once.
 class ExporterMetrics : public prometheus::Collectable {
  public:
-  ExporterMetrics(const SnapshotStore* store,                                // not own
-                  const std::vector<std::unique_ptr<Collector>>* collectors,  // not own
-                  const Fleet* fleet);  // not own; may be null
+  ExporterMetrics(
+      const SnapshotStore* store,                                 // not own
+      const std::vector<std::unique_ptr<Collector>>* collectors);  // not own
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
   const SnapshotStore* const store_;
   const std::vector<std::unique_ptr<Collector>>* const collectors_;
-  const Fleet* const fleet_;
 };
 
 }  // namespace pgrepl

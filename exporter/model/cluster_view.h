@@ -10,8 +10,6 @@
 
 namespace pgrepl {
 
-class MetricSink;
-
 // A standby the exporter knows a primary should have.
 struct ExpectedStandby {
   std::string name;  // application_name it connects with
@@ -28,11 +26,6 @@ std::vector<ExpectedStandby> ExpectedStandbys(
     const InstanceSnapshot& primary,
     const std::vector<const InstanceSnapshot*>& cluster);
 
-// Renders the cluster's metrics. `cluster` holds every snapshot of one
-// cluster; `root` gets cluster-level series (label cluster only) and
-// per-primary series (labels cluster and instance).
-void EmitClusterView(const std::vector<const InstanceSnapshot*>& cluster,
-                     MetricSink& root);
 
 }  // namespace pgrepl
 

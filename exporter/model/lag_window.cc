@@ -8,7 +8,7 @@ namespace pgrepl {
 
 LagSample LagWindow::SampleOf(const InstanceSnapshot& s) {
   LagSample out;
-  if (!s.up || !s.recovery || !s.recovery->in_recovery) return out;
+  if (s.role() != Role::kReplica) return out;
   if (s.replica_lag_seconds) out.seconds = *s.replica_lag_seconds;
   out.bytes = s.replica_lag_bytes;
   return out;

@@ -62,6 +62,13 @@ class PositionHistory {
   std::deque<Sample> samples_;  // GUARDED_BY(mu_), ascending in t and position
 };
 
+// What the pollers of one cluster share: the primary's WAL positions and
+// heartbeat writes, timed on the exporter's clock. Thread-safe.
+struct ClusterHistory {
+  PositionHistory wal{PositionHistory::Progress::kContinuous};
+  PositionHistory heartbeat{PositionHistory::Progress::kDiscrete};
+};
+
 }  // namespace pgrepl
 
 #endif  // PGREPL_EXPORTER_MODEL_POSITION_HISTORY_H_

@@ -9,18 +9,25 @@
 #include <string>
 #include <vector>
 
-#include "exporter/collector/pg_is_in_recovery.h"
-#include "exporter/collector/pg_replication_slots.h"
-#include "exporter/collector/pg_stat_replication.h"
-#include "exporter/collector/pg_stat_wal_receiver.h"
+#include "exporter/base/status.h"
 #include "exporter/model/lag_histogram.h"
+#include "exporter/model/replica_state.h"
+#include "exporter/model/view_rows.h"
 
 namespace pgrepl {
 
-// Poll error kinds counted by pgrepl_poll_errors_total{kind}.
-enum class PollErrorKind { kConnect = 0, kQuery = 1, kTimeout = 2 };
-constexpr std::array<const char*, 3> kPollErrorKindNames = {"connect", "query",
-                                                            "timeout"};
+// The Status kinds counted by pgrepl_poll_errors_total{kind}, in label
+// order; any other kind of failure counts as kQuery.
+constexpr std::array<Status::Kind, 3> kPollErrorKinds = {
+    Status::Kind::kConnect, Status::Kind::kQuery, Status::Kind::kTimeout};
+
+// The index of `kind` in kPollErrorKinds.
+inline size_t PollErrorIndex(Status::Kind kind) {
+  for (size_t i = 0; i < kPollErrorKinds.size(); ++i) {
+    if (kPollErrorKinds[i] == kind) return i;
+  }
+  return 1;  // kQuery
+}
 
 struct CollectorRun {
   std::string name;
@@ -44,7 +51,7 @@ struct InstanceSnapshot {
   WallClock::time_point polled_at{};
   std::optional<WallClock::time_point> last_success;
   double poll_duration_seconds = 0;
-  std::array<uint64_t, 3> errors{};  // by PollErrorKind, monotonic
+  std::array<uint64_t, 3> errors{};  // by kPollErrorKinds, monotonic
   uint64_t connects = 0;             // sessions opened, monotonic
   std::vector<CollectorRun> collectors;
 
@@ -62,6 +69,7 @@ struct InstanceSnapshot {
   std::optional<std::vector<StandbyRow>> standbys;
   std::optional<std::vector<SlotRow>> slots;
   std::optional<WalReceiverInfo> wal_receiver;  // replicas: nullopt = none
+  bool wal_receiver_read = false;  // the receiver query succeeded
 
   // Sticky across outages: the last names the replica used upstream, so a
   // stopped replica is still an expected standby.
@@ -78,6 +86,32 @@ struct InstanceSnapshot {
   uint64_t role_changes = 0;
   uint64_t timeline_changes = 0;
   uint64_t wal_receiver_restarts = 0;  // a new receiver pid streams again
+
+  // Starts a poll cycle at `now`: clears every per-poll reading above and
+  // keeps the identity, the counters and the sticky history.
+  void BeginPoll(WallClock::time_point now) {
+    polled = true;
+    polled_at = now;
+    collectors.clear();
+    up = false;
+    server_version_num.reset();
+    recovery.reset();
+    standbys.reset();
+    slots.reset();
+    wal_receiver.reset();
+    wal_receiver_read = false;
+    replica_lag_seconds.reset();
+    replica_lag_bytes.reset();
+    heartbeat_lag_seconds.reset();
+  }
+
+  // The role and the stream state, decided by model/replica_state from
+  // the readings above. Every consumer asks these two; a published
+  // snapshot is immutable, so each has one value per snapshot.
+  Role role() const { return RoleOf(up, recovery); }
+  ReplicaState replica_state() const {
+    return ReplicaStateOf(role(), wal_receiver_read, wal_receiver);
+  }
 };
 
 }  // namespace pgrepl

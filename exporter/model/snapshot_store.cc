@@ -39,4 +39,16 @@ bool SnapshotStore::AnyPolled() const {
   return any_polled_;
 }
 
+void SnapshotStore::PublishDiscovery(const std::string& cluster,
+                                     const Discovery& d) {
+  std::lock_guard<std::mutex> lock(mu_);
+  discovery_[cluster] = d;
+}
+
+std::map<std::string, SnapshotStore::Discovery> SnapshotStore::Discoveries()
+    const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return discovery_;
+}
+
 }  // namespace pgrepl

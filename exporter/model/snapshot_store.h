@@ -2,6 +2,7 @@
 #ifndef PGREPL_EXPORTER_MODEL_SNAPSHOT_STORE_H_
 #define PGREPL_EXPORTER_MODEL_SNAPSHOT_STORE_H_
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,6 +29,13 @@ class SnapshotStore {
     LagWindow recent_lag;
   };
 
+  // What the DNS discovery of one cluster last found (poll/fleet).
+  struct Discovery {
+    uint64_t errors = 0;       // failed resolutions, monotonic
+    size_t discovered = 0;     // addresses of the latest resolution
+    bool resolved_once = false;
+  };
+
   void Publish(Ptr snapshot);
   void Remove(const std::string& cluster, const std::string& instance);
   // Ordered by (cluster, instance).
@@ -37,9 +45,14 @@ class SnapshotStore {
   // True once any instance has finished a poll cycle.
   bool AnyPolled() const;
 
+  void PublishDiscovery(const std::string& cluster, const Discovery& d);
+  // By cluster name.
+  std::map<std::string, Discovery> Discoveries() const;
+
  private:
   mutable std::mutex mu_;
   std::map<std::pair<std::string, std::string>, Entry> snapshots_;  // GUARDED_BY(mu_)
+  std::map<std::string, Discovery> discovery_;  // GUARDED_BY(mu_)
   bool any_polled_ = false;                                            // GUARDED_BY(mu_)
 };
 

@@ -187,4 +187,9 @@ Result<Rows> Connection::Query(const std::string& sql,
   return rows;
 }
 
+std::unique_ptr<Session> MakeConnection(const std::string& conninfo,
+                                        const std::string& password) {
+  return std::make_unique<Connection>(conninfo, password);
+}
+
 }  // namespace pgrepl

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "exporter/pg/rows.h"
+#include "exporter/pg/session.h"
 #include "exporter/base/status.h"
 
 typedef struct pg_conn PGconn;
@@ -17,34 +18,34 @@ namespace pgrepl {
 // with SIGSTOP): they drive libpq's asynchronous API with poll(2).
 // After a timeout or a broken socket the session is closed, so the next
 // call starts from a clean state. Not thread-safe: one owner thread.
-class Connection {
+class Connection : public Session {
  public:
-  using Clock = std::chrono::steady_clock;
 
   // `password` is used only when the conninfo sets none; may be empty.
   Connection(std::string conninfo, std::string password);
-  ~Connection();
+  ~Connection() override;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  bool connected() const { return conn_ != nullptr; }
+  bool connected() const override { return conn_ != nullptr; }
 
   // Opens the session and applies the session settings (read-only,
   // statement_timeout, lock_timeout). Errors are kConnect or kTimeout.
   Status Connect(Clock::time_point deadline,
-                 std::chrono::milliseconds statement_timeout);
+                 std::chrono::milliseconds statement_timeout) override;
 
   // Runs one SQL statement. Errors are kQuery or kTimeout; on kTimeout or
   // a lost connection the session is closed.
-  Result<Rows> Query(const std::string& sql, Clock::time_point deadline);
+  Result<Rows> Query(const std::string& sql,
+                     Clock::time_point deadline) override;
 
   // The server's version as server_version_num (e.g. 150004), 0 if closed.
-  int server_version() const;
+  int server_version() const override;
 
   // The backend pid of the session, 0 if closed.
-  int backend_pid() const;
+  int backend_pid() const override;
 
-  void Close();
+  void Close() override;
 
  private:
   // Waits for the socket to be readable/writable. False on timeout.
@@ -54,6 +55,10 @@ class Connection {
   const std::string password_;
   PGconn* conn_ = nullptr;  // owned
 };
+
+// The SessionFactory of production: libpq Connections.
+std::unique_ptr<Session> MakeConnection(const std::string& conninfo,
+                                        const std::string& password);
 
 }  // namespace pgrepl
 

@@ -1,83 +1,20 @@
 // Fleet: owns every Poller, including replicas discovered through DNS.
 #include "exporter/poll/fleet.h"
 
-#include <netdb.h>
-#include <sys/socket.h>
-
-#include <algorithm>
 #include <set>
 
 #include "exporter/base/logging.h"
-#include "exporter/base/metric_sink.h"
-#include "exporter/model/snapshot_store.h"
 
 namespace pgrepl {
 
-Result<std::vector<DiscoveredAddress>> ResolveReplicas(const std::string& host) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
-  if (rc == EAI_NONAME || rc == EAI_NODATA) {
-    return std::vector<DiscoveredAddress>{};
-  }
-  if (rc != 0) {
-    return Status::Io("resolving " + host + ": " + gai_strerror(rc));
-  }
-  std::set<std::string> seen;
-  std::vector<DiscoveredAddress> out;
-  for (addrinfo* a = res; a != nullptr; a = a->ai_next) {
-    char addr[NI_MAXHOST];
-    if (getnameinfo(a->ai_addr, a->ai_addrlen, addr, sizeof addr, nullptr, 0,
-                    NI_NUMERICHOST) != 0) {
-      continue;
-    }
-    if (!seen.insert(addr).second) continue;
-    DiscoveredAddress d{addr, addr};
-    char name[NI_MAXHOST];
-    if (getnameinfo(a->ai_addr, a->ai_addrlen, name, sizeof name, nullptr, 0,
-                    NI_NAMEREQD) == 0) {
-      // "postgres-replica-1.postgres-replica-headless.ns.svc..." -> pod name.
-      std::string n = name;
-      d.name = n.substr(0, n.find('.'));
-    }
-    out.push_back(std::move(d));
-  }
-  freeaddrinfo(res);
-  std::sort(out.begin(), out.end(),
-            [](const auto& a, const auto& b) { return a.address < b.address; });
-  // Two addresses with one PTR name keep their addresses as names.
-  std::map<std::string, int> uses;
-  for (const auto& d : out) uses[d.name]++;
-  for (auto& d : out) {
-    if (uses[d.name] > 1) d.name = d.address;
-  }
-  return out;
-}
-
 Fleet::Fleet(const Config& config,
              const std::vector<std::unique_ptr<Collector>>* collectors,
-             SnapshotStore* store)
-    : config_(config), collectors_(collectors), store_(store) {}
-
-Fleet::~Fleet() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  for (auto& d : discovery_) {
-    if (d->thread.joinable()) d->thread.join();
-  }
-  // Pollers join in their destructors; stop them in parallel is not
-  // needed: each waits at most one poll timeout.
-  static_pollers_.clear();
-  discovery_.clear();
-  histories_.clear();
-}
-
-void Fleet::Start() {
+             SnapshotStore* store, SessionFactory sessions, Resolver resolver)
+    : config_(config),
+      collectors_(collectors),
+      store_(store),
+      sessions_(std::move(sessions)),
+      resolver_(std::move(resolver)) {
   const auto options = Poller::OptionsFrom(config_);
   for (const auto& cluster : config_.clusters) {
     auto& history = histories_[cluster.name];
@@ -85,40 +22,89 @@ void Fleet::Start() {
     for (const auto& target : cluster.instances) {
       static_pollers_.push_back(std::make_unique<Poller>(
           cluster.name, target, false, options, collectors_, history.get(),
-          store_));
-      static_pollers_.back()->Start();
+          store_, sessions_));
     }
     if (!cluster.discovery.host.empty()) {
       auto d = std::make_unique<DiscoveryState>();
       d->cluster = cluster;
       d->history = history.get();
-      DiscoveryState* raw = d.get();
       discovery_.push_back(std::move(d));
-      raw->thread = std::thread([this, raw] { DiscoveryLoop(raw); });
     }
   }
 }
 
+Fleet::~Fleet() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  // Every poller stops at once, so N hung instances cost one poll timeout,
+  // not N; destroying a poller then joins it.
+  for (auto& p : static_pollers_) p->RequestStop();
+  for (auto& d : discovery_) {
+    std::lock_guard<std::mutex> lock(d->mu);
+    for (auto& [name, found] : d->pollers) found.poller->RequestStop();
+  }
+  for (auto& d : discovery_) {
+    if (d->thread.joinable()) d->thread.join();
+  }
+  static_pollers_.clear();
+  for (auto& d : discovery_) d->pollers.clear();
+}
+
+void Fleet::Start() {
+  for (auto& p : static_pollers_) p->Start();
+  for (auto& d : discovery_) {
+    DiscoveryState* raw = d.get();
+    raw->thread = std::thread([this, raw] { DiscoveryLoop(raw); });
+  }
+}
+
+void Fleet::DiscoverNow() {
+  for (auto& d : discovery_) DiscoverOnce(d.get());
+}
+
 void Fleet::DiscoveryLoop(DiscoveryState* d) {
   while (true) {
-    auto found = ResolveReplicas(d->cluster.discovery.host);
-    if (found.ok()) {
-      Reconcile(d, found.value());
-    } else {
-      std::lock_guard<std::mutex> lock(mu_);
-      d->errors++;
-      Log(spdlog::level::warn, "discovery failed",
-          {{"cluster", d->cluster.name}, {"err", found.status().message()}});
-    }
+    DiscoverOnce(d);
     std::unique_lock<std::mutex> lock(mu_);
     if (cv_.wait_for(lock, config_.poll_interval, [this] { return stop_; })) {
       break;
     }
   }
-  // Stop this cluster's pollers on this thread, so the destructor of
-  // Fleet does not wait for them one by one.
-  for (auto& [name, poller] : d->pollers) store_->Remove(d->cluster.name, name);
+  // Join this cluster's pollers on this thread, beside the others.
+  std::lock_guard<std::mutex> lock(d->mu);
+  for (auto& [name, p] : d->pollers) store_->Remove(d->cluster.name, name);
   d->pollers.clear();
+}
+
+void Fleet::DiscoverOnce(DiscoveryState* d) {
+  std::lock_guard<std::mutex> lock(d->mu);
+  auto found = resolver_(d->cluster.discovery.host);
+  if (found.ok()) {
+    if (d->failure_logged) {
+      Log(spdlog::level::info, "discovery recovered",
+          {{"cluster", d->cluster.name}});
+      d->failure_logged = false;
+    }
+    Reconcile(d, found.value());
+  } else {
+    d->stats.errors++;
+    // Warn once per outage; repeats go to debug.
+    Log(d->failure_logged ? spdlog::level::debug : spdlog::level::warn,
+        "discovery failed",
+        {{"cluster", d->cluster.name}, {"err", found.status().message()}});
+    d->failure_logged = true;
+  }
+  store_->PublishDiscovery(d->cluster.name, d->stats);
+}
+
+std::string Fleet::ConninfoFor(const DiscoveryState& d,
+                               const DiscoveredAddress& a) const {
+  return d.cluster.discovery.base_conninfo +
+         " host=" + d.cluster.discovery.host + " hostaddr=" + a.address +
+         " port=" + std::to_string(d.cluster.discovery.port);
 }
 
 void Fleet::Reconcile(DiscoveryState* d,
@@ -126,20 +112,32 @@ void Fleet::Reconcile(DiscoveryState* d,
   std::set<std::string> names;
   for (const auto& a : found) {
     names.insert(a.name);
-    if (d->pollers.count(a.name)) continue;
+    auto it = d->pollers.find(a.name);
+    if (it != d->pollers.end()) {
+      if (it->second.address == a.address) continue;
+      // A restarted pod keeps its name and gets a new address: follow it,
+      // or the series would describe whatever now holds the old one.
+      Log(spdlog::level::info, "discovered replica moved",
+          {{"cluster", d->cluster.name},
+           {"instance", a.name},
+           {"from", it->second.address},
+           {"address", a.address}});
+      it->second.poller->Retarget(ConninfoFor(*d, a));
+      it->second.address = a.address;
+      continue;
+    }
     InstanceTarget t;
     t.name = a.name;
-    t.conninfo = d->cluster.discovery.base_conninfo + " host=" +
-                 d->cluster.discovery.host + " hostaddr=" + a.address +
-                 " port=" + std::to_string(d->cluster.discovery.port);
+    t.conninfo = ConninfoFor(*d, a);
     Log(spdlog::level::info, "discovered replica",
-        {{"cluster", d->cluster.name}, {"instance", a.name},
+        {{"cluster", d->cluster.name},
+         {"instance", a.name},
          {"address", a.address}});
     auto p = std::make_unique<Poller>(d->cluster.name, t, true,
                                       Poller::OptionsFrom(config_), collectors_,
-                                      d->history, store_);
+                                      d->history, store_, sessions_);
     p->Start();
-    d->pollers.emplace(a.name, std::move(p));
+    d->pollers.emplace(a.name, Discovered{a.address, std::move(p)});
   }
   for (auto it = d->pollers.begin(); it != d->pollers.end();) {
     if (names.count(it->first)) {
@@ -152,24 +150,8 @@ void Fleet::Reconcile(DiscoveryState* d,
     it = d->pollers.erase(it);  // joins the poller
     store_->Remove(d->cluster.name, name);
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  d->discovered = found.size();
-  d->resolved_once = true;
-}
-
-void Fleet::Emit(MetricSink& root) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& d : discovery_) {
-    MetricSink sink = root.WithBase({{"cluster", d->cluster.name}});
-    sink.Counter("pgrepl_discovery_errors_total",
-                 "Failed DNS resolutions of the replica discovery name.",
-                 static_cast<double>(d->errors));
-    if (d->resolved_once) {
-      sink.Gauge("pgrepl_discovered_replicas",
-                 "Addresses the replica discovery name resolved to last.",
-                 static_cast<double>(d->discovered));
-    }
-  }
+  d->stats.discovered = found.size();
+  d->stats.resolved_once = true;
 }
 
 }  // namespace pgrepl

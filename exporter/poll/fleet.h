@@ -12,30 +12,22 @@
 
 #include "exporter/collector/collector.h"
 #include "exporter/config/config.h"
+#include "exporter/model/snapshot_store.h"
+#include "exporter/pg/session.h"
+#include "exporter/poll/discovery.h"
 #include "exporter/poll/poller.h"
 
 namespace pgrepl {
 
-class MetricSink;
-class SnapshotStore;
-
-// One resolved replica address.
-struct DiscoveredAddress {
-  std::string address;  // numeric IP
-  std::string name;     // first label of its PTR name, or the address
-};
-
-// Resolves `host` to its addresses (IPv4 and IPv6, deduplicated, sorted).
-// NotFound-style answers (the name has no addresses) give an empty list;
-// temporary failures give an error, so callers keep what they had.
-Result<std::vector<DiscoveredAddress>> ResolveReplicas(const std::string& host);
-
 class Fleet {
  public:
+  // `sessions` opens database sessions and `resolver` resolves discovery
+  // names: libpq and DNS in production, stand-ins in unit tests.
   Fleet(const Config& config,
         const std::vector<std::unique_ptr<Collector>>* collectors,  // not own
-        SnapshotStore* store);                                      // not own
-  ~Fleet();  // stops all pollers and discovery threads
+        SnapshotStore* store,                                       // not own
+        SessionFactory sessions, Resolver resolver);
+  ~Fleet();  // stops every poller at once, then joins them
   Fleet(const Fleet&) = delete;
   Fleet& operator=(const Fleet&) = delete;
 
@@ -43,33 +35,45 @@ class Fleet {
   // has DNS discovery. Must be called once.
   void Start();
 
-  // Discovery metrics per cluster. Safe to call from any thread.
-  void Emit(MetricSink& sink) const;
+  // Resolves every cluster's discovery name once and applies the answer on
+  // the caller's thread: pollers start for new names, stop for names gone,
+  // and follow a name to a new address. The discovery threads call it
+  // every poll interval; unit tests call it instead of Start().
+  void DiscoverNow();
 
  private:
+  struct Discovered {
+    std::string address;
+    std::unique_ptr<Poller> poller;
+  };
   struct DiscoveryState {
     ClusterConfig cluster;
     ClusterHistory* history;  // not own
-    std::map<std::string, std::unique_ptr<Poller>> pollers;  // by name
+    std::map<std::string, Discovered> pollers;  // by name
+    SnapshotStore::Discovery stats;
+    bool failure_logged = false;  // a warning for the current outage is out
+    std::mutex mu;  // serialises DiscoverOnce of this cluster
     std::thread thread;
-    // Read by Emit, GUARDED_BY(Fleet::mu_).
-    uint64_t errors = 0;
-    size_t discovered = 0;
-    bool resolved_once = false;
   };
 
   void DiscoveryLoop(DiscoveryState* d);
-  // Applies one resolution result: starts and stops pollers.
+  void DiscoverOnce(DiscoveryState* d);
+  // Applies one resolution result: starts, retargets and stops pollers.
   void Reconcile(DiscoveryState* d, const std::vector<DiscoveredAddress>& found);
+  std::string ConninfoFor(const DiscoveryState& d,
+                          const DiscoveredAddress& a) const;
 
   const Config& config_;
   const std::vector<std::unique_ptr<Collector>>* const collectors_;
   SnapshotStore* const store_;
+  const SessionFactory sessions_;
+  const Resolver resolver_;
+  // Built by the constructor, never resized afterwards.
   std::map<std::string, std::unique_ptr<ClusterHistory>> histories_;
   std::vector<std::unique_ptr<Poller>> static_pollers_;
   std::vector<std::unique_ptr<DiscoveryState>> discovery_;
 
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;  // GUARDED_BY(mu_)
 };

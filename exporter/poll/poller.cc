@@ -1,40 +1,31 @@
 // Poller: one thread that polls one instance on a fixed interval.
 #include "exporter/poll/poller.h"
 
-#include "exporter/collector/heartbeat.h"
 #include "exporter/base/logging.h"
+#include "exporter/model/snapshot_store.h"
 #include "exporter/pg/row_source.h"
 #include "exporter/poll/replica_lag.h"
-#include "exporter/model/snapshot_store.h"
 
 namespace pgrepl {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = Poller::Clock;
 
-// Binds a Connection to one poll's deadline.
+// Binds a Session to one poll's deadline.
 class DeadlineRowSource : public RowSource {
  public:
-  DeadlineRowSource(Connection* conn, Clock::time_point deadline)
-      : conn_(conn), deadline_(deadline) {}
+  DeadlineRowSource(Session* session, Clock::time_point deadline)
+      : session_(session), deadline_(deadline) {}
   Result<Rows> Query(const std::string& sql) override {
-    if (!conn_->connected()) return Status::Query("connection lost");
-    return conn_->Query(sql, deadline_);
+    if (!session_->connected()) return Status::Query("connection lost");
+    return session_->Query(sql, deadline_);
   }
-  int server_version() const override { return conn_->server_version(); }
+  int server_version() const override { return session_->server_version(); }
 
  private:
-  Connection* conn_;  // not owned
+  Session* session_;  // not owned
   Clock::time_point deadline_;
 };
-
-PollErrorKind KindOf(const Status& s) {
-  switch (s.kind()) {
-    case Status::Kind::kTimeout: return PollErrorKind::kTimeout;
-    case Status::Kind::kConnect: return PollErrorKind::kConnect;
-    default: return PollErrorKind::kQuery;
-  }
-}
 
 double Seconds(Clock::duration d) {
   return std::chrono::duration<double>(d).count();
@@ -44,45 +35,55 @@ double Seconds(Clock::duration d) {
 
 Poller::Options Poller::OptionsFrom(const Config& c) {
   return {c.poll_interval, c.poll_timeout, c.connect_timeout,
-          c.reconnect_backoff_max, c.heartbeat, c.heartbeat_id, c.password};
+          c.reconnect_backoff_max, c.password};
 }
 
 Poller::Poller(std::string cluster, InstanceTarget target, bool discovered,
                Options options,
                const std::vector<std::unique_ptr<Collector>>* collectors,
-               ClusterHistory* history, SnapshotStore* store)
+               ClusterHistory* history, SnapshotStore* store,
+               SessionFactory sessions)
     : cluster_(std::move(cluster)),
       target_(std::move(target)),
-      discovered_(discovered),
       options_(std::move(options)),
       collectors_(collectors),
       history_(history),
       store_(store),
-      conn_(target_.conninfo, options_.password) {}
+      sessions_(std::move(sessions)),
+      session_(sessions_(target_.conninfo, options_.password)) {
+  s_.cluster = cluster_;
+  s_.instance = target_.name;
+  s_.configured_primary = target_.configured_primary;
+  s_.discovered = discovered;
+}
 
 Poller::~Poller() {
+  RequestStop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Poller::RequestStop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
 }
 
-void Poller::Start() { thread_ = std::thread([this] { Run(); }); }
+void Poller::Start() {
+  store_->Publish(std::make_shared<const InstanceSnapshot>(s_));
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Poller::Retarget(std::string conninfo) {
+  std::lock_guard<std::mutex> lock(mu_);
+  new_conninfo_ = std::move(conninfo);
+}
 
 void Poller::Run() {
-  InstanceSnapshot s;
-  s.cluster = cluster_;
-  s.instance = target_.name;
-  s.configured_primary = target_.configured_primary;
-  s.discovered = discovered_;
-  store_->Publish(std::make_shared<const InstanceSnapshot>(s));
-
   auto next = Clock::now();
   while (true) {
-    PollOnce(&s);
-    store_->Publish(std::make_shared<const InstanceSnapshot>(s));
+    PollOnce(Clock::now());
     // Fixed-rate schedule; a poll that overran skips the missed slots.
     next += options_.interval;
     auto now = Clock::now();
@@ -90,97 +91,105 @@ void Poller::Run() {
     std::unique_lock<std::mutex> lock(mu_);
     if (cv_.wait_until(lock, next, [this] { return stop_; })) break;
   }
-  conn_.Close();
+  session_->Close();
 }
 
-void Poller::RecordFailure(InstanceSnapshot* s, const Status& st) {
-  s->errors[static_cast<size_t>(KindOf(st))]++;
-  s->last_error = std::string(Status::KindName(st.kind())) + ": " + st.message();
+Clock::duration Poller::KeepSource() const {
+  return 3 * options_.interval + options_.timeout;
+}
+
+void Poller::RecordFailure(const Status& st) {
+  s_.errors[PollErrorIndex(st.kind())]++;
+  s_.last_error =
+      std::string(Status::KindName(st.kind())) + ": " + st.message();
   // Warn once per outage; repeats go to debug.
   Log(failure_logged_ ? spdlog::level::debug : spdlog::level::warn,
       "poll failed",
-      {{"cluster", cluster_}, {"instance", target_.name}, {"err", s->last_error}});
+      {{"cluster", cluster_},
+       {"instance", target_.name},
+       {"err", s_.last_error}});
   failure_logged_ = true;
 }
 
-bool Poller::EnsureConnected(InstanceSnapshot* s, Clock::time_point start,
+void Poller::ApplyRetarget() {
+  std::optional<std::string> conninfo;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    conninfo.swap(new_conninfo_);
+  }
+  if (!conninfo) return;
+  session_->Close();
+  session_ = sessions_(*conninfo, options_.password);
+  next_connect_ = {};  // connect at once: the old address says nothing
+  backoff_ = std::chrono::milliseconds(0);
+}
+
+bool Poller::EnsureConnected(Clock::time_point start,
                              Clock::time_point deadline) {
-  if (conn_.connected()) return true;
+  if (session_->connected()) return true;
   if (start < next_connect_) return false;  // backing off: no attempt now
-  Status st = conn_.Connect(std::min(deadline, start + options_.connect_timeout),
-                            options_.timeout);
+  Status st = session_->Connect(
+      std::min(deadline, start + options_.connect_timeout), options_.timeout);
   if (!st.ok()) {
-    backoff_ = backoff_.count() == 0 ? options_.interval
-                                     : std::min(backoff_ * 2, options_.backoff_max);
+    backoff_ = backoff_.count() == 0
+                   ? options_.interval
+                   : std::min(backoff_ * 2, options_.backoff_max);
     next_connect_ = start + backoff_;
-    RecordFailure(s, st);
+    RecordFailure(st);
     return false;
   }
   backoff_ = std::chrono::milliseconds(0);
-  s->connects++;
+  s_.connects++;
   Log(spdlog::level::info, "connected",
-      {{"cluster", cluster_}, {"instance", target_.name},
-       {"backend_pid", std::to_string(conn_.backend_pid())}});
+      {{"cluster", cluster_},
+       {"instance", target_.name},
+       {"backend_pid", std::to_string(session_->backend_pid())}});
   return true;
 }
 
-void Poller::PollOnce(InstanceSnapshot* s) {
-  const auto start = Clock::now();
+void Poller::PollOnce(Clock::time_point start) {
   const auto deadline = start + options_.timeout;
-  s->polled = true;
-  s->polled_at = InstanceSnapshot::WallClock::now();
-  s->collectors.clear();
-  s->up = false;
-  s->server_version_num.reset();
-  s->recovery.reset();
-  s->standbys.reset();
-  s->slots.reset();
-  s->wal_receiver.reset();
-  s->replica_lag_seconds.reset();
-  s->replica_lag_bytes.reset();
-  s->heartbeat_lag_seconds.reset();
+  s_.BeginPoll(InstanceSnapshot::WallClock::now());
+  ApplyRetarget();
 
-  if (!EnsureConnected(s, start, deadline)) {
-    s->poll_duration_seconds = Seconds(Clock::now() - start);
-    return;
-  }
-  DeadlineRowSource db(&conn_, deadline);
   Status first_error;
-  for (size_t i = 0; i < collectors_->size(); ++i) {
-    const auto& c = (*collectors_)[i];
-    auto t0 = Clock::now();
-    Status st = c->Update(db, s);
-    s->collectors.push_back({c->name(), st.ok(), Seconds(Clock::now() - t0)});
-    if (!st.ok() && first_error.ok()) first_error = st;
-    // The first collector reads the role; without it the instance is down.
-    if (i == 0 && !st.ok()) break;
-  }
-  s->up = !s->collectors.empty() && s->collectors[0].ok;
-  if (s->up) Derive(s, deadline);
-  for (const auto& c : s->collectors) {
-    if (!c.ok && first_error.ok()) first_error = Status::Query(c.name + " failed");
-  }
-  s->poll_duration_seconds = Seconds(Clock::now() - start);
-  if (!first_error.ok()) {
-    RecordFailure(s, first_error);
-  } else {
-    s->last_error.clear();
-  }
-  if (s->up) {
-    s->last_success = s->polled_at;
-    if (failure_logged_ && first_error.ok()) {
-      Log(spdlog::level::info, "instance recovered",
-          {{"cluster", cluster_}, {"instance", target_.name}});
-      failure_logged_ = false;
+  if (EnsureConnected(start, deadline)) {
+    DeadlineRowSource db(session_.get(), deadline);
+    const PollContext ctx{history_, KeepSource()};
+    for (const auto& c : *collectors_) {
+      auto t0 = Clock::now();
+      Status st = c->Update(db, ctx, &s_);
+      s_.collectors.push_back({c->name(), st.ok(), Seconds(Clock::now() - t0)});
+      if (!st.ok() && first_error.ok()) first_error = st;
+      if (c->ReadsRole()) {
+        if (!st.ok()) break;  // down: the others need the role
+        s_.up = true;         // the collectors after it see role()
+      }
+    }
+    if (s_.up) Derive();
+    if (!first_error.ok()) {
+      RecordFailure(first_error);
+    } else {
+      s_.last_error.clear();
+    }
+    if (s_.up) {
+      s_.last_success = s_.polled_at;
+      if (failure_logged_ && first_error.ok()) {
+        Log(spdlog::level::info, "instance recovered",
+            {{"cluster", cluster_}, {"instance", target_.name}});
+        failure_logged_ = false;
+      }
     }
   }
+  s_.poll_duration_seconds = Seconds(Clock::now() - start);
+  store_->Publish(std::make_shared<const InstanceSnapshot>(s_));
 }
 
-void Poller::DeriveReplicaLag(InstanceSnapshot* s, Clock::time_point now,
+void Poller::DeriveReplicaLag(Clock::time_point now,
                               Clock::duration keep_source) {
-  const RecoveryInfo& r = *s->recovery;
+  const RecoveryInfo& r = *s_.recovery;
   ReplicaLagInput in;
-  in.streaming = s->wal_receiver && s->wal_receiver->status == "streaming";
+  in.streaming = s_.replica_state() == ReplicaState::kStreaming;
   in.receive_lsn = r.receive_lsn;
   in.replay_lsn = r.replay_lsn;
   in.now = now;
@@ -199,77 +208,49 @@ void Poller::DeriveReplicaLag(InstanceSnapshot* s, Clock::time_point now,
   }
   ReplicaLag lag = ComputeReplicaLag(in);
   if (lag.healthy) last_healthy_ = now;
-  s->replica_lag_seconds = lag.seconds;
-  s->replica_lag_bytes = lag.bytes;
-  s->replica_lag_histogram.Observe(lag.seconds);
+  s_.replica_lag_seconds = lag.seconds;
+  s_.replica_lag_bytes = lag.bytes;
+  s_.replica_lag_histogram.Observe(lag.seconds);
 }
 
-void Poller::Derive(InstanceSnapshot* s, Clock::time_point deadline) {
-  const RecoveryInfo& r = *s->recovery;
+void Poller::Derive() {
+  const RecoveryInfo& r = *s_.recovery;
   const auto now = Clock::now();
-  const auto keep_source = 3 * options_.interval + options_.timeout;
+  const auto keep_source = KeepSource();
 
   if (last_in_recovery_ && *last_in_recovery_ != r.in_recovery) {
-    s->role_changes++;
+    s_.role_changes++;
     stream_restarts_.Reset();  // a re-attached replica's first stream is new
     Log(spdlog::level::warn, "role changed",
-        {{"cluster", cluster_}, {"instance", target_.name},
-         {"role", r.in_recovery ? "replica" : "primary"}});
+        {{"cluster", cluster_},
+         {"instance", target_.name},
+         {"role", RoleName(s_.role())}});
   }
   last_in_recovery_ = r.in_recovery;
   std::optional<uint32_t> tli = r.timeline;
-  if (r.in_recovery && s->wal_receiver && s->wal_receiver->received_tli) {
-    tli = s->wal_receiver->received_tli;
+  if (r.in_recovery && s_.wal_receiver && s_.wal_receiver->received_tli) {
+    tli = s_.wal_receiver->received_tli;
   }
   if (tli) {
-    if (s->timeline && *s->timeline != *tli) s->timeline_changes++;
-    s->timeline = tli;
+    if (s_.timeline && *s_.timeline != *tli) s_.timeline_changes++;
+    s_.timeline = tli;
   }
 
-  DeadlineRowSource db(&conn_, deadline);
-  if (!r.in_recovery) {
+  if (s_.role() == Role::kPrimary) {
     if (r.current_lsn) {
       history_->wal.Record(target_.name, now, *r.current_lsn, keep_source);
-    }
-    if (options_.heartbeat) {
-      auto t0 = Clock::now();
-      int64_t seq = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
-      auto w = db.Query(HeartbeatWriteSql(options_.heartbeat_id, seq));
-      if (w.ok()) {
-        history_->heartbeat.Record(target_.name, t0, static_cast<uint64_t>(seq),
-                                   keep_source);
-      } else if (conn_.connected()) {
-        (void)db.Query("ROLLBACK");  // leave no aborted transaction behind
-      }
-      s->collectors.push_back({"heartbeat", w.ok(), Seconds(Clock::now() - t0)});
     }
     return;
   }
 
   // A receiver that died and came back between two polls leaves nothing in
   // the other readings: only its process identity tells.
-  if (stream_restarts_.Observe(s->wal_receiver)) s->wal_receiver_restarts++;
+  if (stream_restarts_.Observe(s_.wal_receiver)) s_.wal_receiver_restarts++;
 
   // A replica: lag against the primary's history, on this process's clock.
   // Without a receiver reading, whether it streams is unknown: no lag.
-  if (s->CollectorOk("pg_stat_wal_receiver")) DeriveReplicaLag(s, now, keep_source);
-  if (options_.heartbeat) {
-    auto t0 = Clock::now();
-    auto rows = db.Query(HeartbeatReadSql(options_.heartbeat_id));
-    bool ok = rows.ok();
-    if (ok) {
-      if (auto seq = ParseHeartbeatRow(rows.value())) {
-        auto b = history_->heartbeat.Estimate(static_cast<uint64_t>(*seq), now,
-                                              keep_source);
-        if (b) {
-          s->heartbeat_lag_seconds =
-              b->caught_up ? 0.0 : std::max(0.0, Seconds(now - b->since));
-        }
-      }
-    }
-    s->collectors.push_back({"heartbeat", ok, Seconds(Clock::now() - t0)});
+  if (s_.replica_state() != ReplicaState::kUnknown) {
+    DeriveReplicaLag(now, keep_source);
   }
 }
 

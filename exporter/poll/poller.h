@@ -13,20 +13,14 @@
 
 #include "exporter/collector/collector.h"
 #include "exporter/config/config.h"
-#include "exporter/pg/connection.h"
 #include "exporter/model/position_history.h"
 #include "exporter/model/snapshot.h"
+#include "exporter/pg/session.h"
+#include "exporter/poll/stream_restarts.h"
 
 namespace pgrepl {
 
 class SnapshotStore;
-
-// What the pollers of one cluster share: the primary's WAL positions and
-// heartbeat writes, timed on the exporter's clock. Thread-safe.
-struct ClusterHistory {
-  PositionHistory wal{PositionHistory::Progress::kContinuous};
-  PositionHistory heartbeat{PositionHistory::Progress::kDiscrete};
-};
 
 // Keeps one persistent session to its instance. Every cycle it runs the
 // collectors within --poll.timeout and publishes a fresh snapshot, so a
@@ -34,10 +28,10 @@ struct ClusterHistory {
 // doubling from the poll interval up to --pg.reconnect-backoff-max.
 class Poller {
  public:
+  using Clock = std::chrono::steady_clock;
+
   struct Options {
     std::chrono::milliseconds interval, timeout, connect_timeout, backoff_max;
-    bool heartbeat = false;
-    std::string heartbeat_id;
     std::string password;  // secret; see Config::password
   };
   static Options OptionsFrom(const Config& config);
@@ -46,41 +40,56 @@ class Poller {
          Options options,
          const std::vector<std::unique_ptr<Collector>>* collectors,  // not own
          ClusterHistory* history,                                    // not own
-         SnapshotStore* store);                                      // not own
+         SnapshotStore* store,                                       // not own
+         SessionFactory sessions);
   // Stops and joins; may wait up to one poll timeout.
   ~Poller();
   Poller(const Poller&) = delete;
   Poller& operator=(const Poller&) = delete;
 
-  // Starts the thread. Must be called once.
+  // Publishes the first, unpolled snapshot and starts the thread. Must be
+  // called once.
   void Start();
 
- private:
-  using Clock = std::chrono::steady_clock;
+  // Runs one poll cycle as if it began at `start` and publishes its
+  // snapshot. The thread calls it; unit tests call it directly instead of
+  // Start(). Not thread-safe: one caller at a time.
+  void PollOnce(Clock::time_point start);
 
+  // Asks the thread to stop after its current cycle, without waiting.
+  // Safe to call from any thread.
+  void RequestStop();
+
+  // Points the poller at a new conninfo (a discovered name that moved to
+  // another address). The next cycle closes the session and connects to
+  // the new target at once; the instance's counters carry on. Safe to
+  // call from any thread.
+  void Retarget(std::string conninfo);
+
+ private:
   void Run();
-  // Runs one cycle into `s` (which carries the counters forward).
-  void PollOnce(InstanceSnapshot* s);
   // Connects when due; false when the instance cannot be polled now.
-  bool EnsureConnected(InstanceSnapshot* s, Clock::time_point start,
-                       Clock::time_point deadline);
-  // Role/timeline changes, WAL history, replica lag and the heartbeat.
-  void Derive(InstanceSnapshot* s, Clock::time_point deadline);
+  bool EnsureConnected(Clock::time_point start, Clock::time_point deadline);
+  // Applies a pending Retarget().
+  void ApplyRetarget();
+  // Role/timeline changes, WAL history, replica lag, stream restarts.
+  void Derive();
   // Replica lag from the cluster's WAL history; feeds the histogram.
-  void DeriveReplicaLag(InstanceSnapshot* s, Clock::time_point now,
-                        Clock::duration keep_source);
-  void RecordFailure(InstanceSnapshot* s, const Status& st);
+  void DeriveReplicaLag(Clock::time_point now, Clock::duration keep_source);
+  void RecordFailure(const Status& st);
+  Clock::duration KeepSource() const;
 
   const std::string cluster_;
-  const InstanceTarget target_;
-  const bool discovered_;
+  const InstanceTarget target_;  // conninfo_ below may replace its conninfo
   const Options options_;
   const std::vector<std::unique_ptr<Collector>>* const collectors_;
   ClusterHistory* const history_;
   SnapshotStore* const store_;
+  const SessionFactory sessions_;
 
-  // Poller thread only.
-  Connection conn_;
+  // Poll cycle only (the poller thread, or a test).
+  InstanceSnapshot s_;
+  std::unique_ptr<Session> session_;
   Clock::time_point next_connect_{};
   std::chrono::milliseconds backoff_{0};
   bool failure_logged_ = false;  // a warning for the current outage is out
@@ -93,7 +102,8 @@ class Poller {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;  // GUARDED_BY(mu_)
+  bool stop_ = false;                         // GUARDED_BY(mu_)
+  std::optional<std::string> new_conninfo_;   // GUARDED_BY(mu_)
   std::thread thread_;
 };
 

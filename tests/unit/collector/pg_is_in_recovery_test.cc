@@ -47,7 +47,7 @@ std::optional<double> Sample(const std::vector<prometheus::MetricFamily>& fams,
 TEST(PgIsInRecovery, ReplicaRow) {
   InstanceSnapshot s;
   CannedRows db(RoleRow("t", "150018"));
-  ASSERT_TRUE(PgIsInRecoveryCollector().Update(db, &s).ok());
+  ASSERT_TRUE(PgIsInRecoveryCollector().Update(db, PollContext{}, &s).ok());
   ASSERT_TRUE(s.recovery.has_value());
   EXPECT_TRUE(s.recovery->in_recovery);
   EXPECT_EQ(s.server_version_num, 150018);
@@ -65,7 +65,7 @@ TEST(PgIsInRecovery, ReplicaRow) {
 TEST(PgIsInRecovery, PrimaryRow) {
   InstanceSnapshot s;
   CannedRows db(RoleRow("f", "120003"));
-  ASSERT_TRUE(PgIsInRecoveryCollector().Update(db, &s).ok());
+  ASSERT_TRUE(PgIsInRecoveryCollector().Update(db, PollContext{}, &s).ok());
   s.up = true;
   MetricSink sink;
   PgIsInRecoveryCollector().Emit(s, sink);
@@ -79,18 +79,18 @@ TEST(PgIsInRecovery, NullsAreErrorsNotZero) {
                    RoleRow("maybe", "150000"), RoleRow("t", "abc")}) {
     InstanceSnapshot s;
     CannedRows db(row);
-    EXPECT_FALSE(PgIsInRecoveryCollector().Update(db, &s).ok());
+    EXPECT_FALSE(PgIsInRecoveryCollector().Update(db, PollContext{}, &s).ok());
     EXPECT_FALSE(s.recovery.has_value());
   }
   InstanceSnapshot s;
   CannedRows empty(Rows{});
-  EXPECT_FALSE(PgIsInRecoveryCollector().Update(empty, &s).ok());
+  EXPECT_FALSE(PgIsInRecoveryCollector().Update(empty, PollContext{}, &s).ok());
 }
 
 TEST(PgIsInRecovery, QueryErrorPropagates) {
   InstanceSnapshot s;
   CannedRows db(Status::Timeout("query timed out"));
-  Status st = PgIsInRecoveryCollector().Update(db, &s);
+  Status st = PgIsInRecoveryCollector().Update(db, PollContext{}, &s);
   EXPECT_EQ(st.kind(), Status::Kind::kTimeout);
 }
 
@@ -134,10 +134,10 @@ TEST(PgIsInRecovery, UpdateUsesTheConnectionsServerVersion) {
   };
   Recording pg13(130011);
   InstanceSnapshot s;
-  ASSERT_TRUE(PgIsInRecoveryCollector().Update(pg13, &s).ok());
+  ASSERT_TRUE(PgIsInRecoveryCollector().Update(pg13, PollContext{}, &s).ok());
   EXPECT_NE(pg13.asked.find("pg_is_wal_replay_paused"), std::string::npos);
   Recording pg14(140000);
-  ASSERT_TRUE(PgIsInRecoveryCollector().Update(pg14, &s).ok());
+  ASSERT_TRUE(PgIsInRecoveryCollector().Update(pg14, PollContext{}, &s).ok());
   EXPECT_NE(pg14.asked.find("pg_get_wal_replay_pause_state"), std::string::npos);
 }
 

@@ -74,7 +74,7 @@ std::vector<prometheus::MetricFamily> EmitFor(const std::vector<SlotCells>& rows
   InstanceSnapshot s;
   s.up = true;
   CannedRows db(SlotRows(rows), version);
-  EXPECT_TRUE(PgReplicationSlotsCollector().Update(db, &s).ok());
+  EXPECT_TRUE(PgReplicationSlotsCollector().Update(db, PollContext{}, &s).ok());
   MetricSink sink(LabelPairs{{"cluster", "c"}, {"instance", "primary"}});
   PgReplicationSlotsCollector().Emit(s, sink);
   return sink.Take();
@@ -161,7 +161,7 @@ TEST(ReplicationSlotsSql, VersionChoice) {
 TEST(PgReplicationSlots, UpdateUsesTheConnectionsServerVersion) {
   InstanceSnapshot s;
   CannedRows db(SlotRows({Pg12Slot()}), 120010);
-  ASSERT_TRUE(PgReplicationSlotsCollector().Update(db, &s).ok());
+  ASSERT_TRUE(PgReplicationSlotsCollector().Update(db, PollContext{}, &s).ok());
   ASSERT_EQ(db.asked.size(), 1u);
   EXPECT_FALSE(ReadsColumn(db.asked[0], "wal_status"));
   ASSERT_TRUE(s.slots.has_value());
@@ -171,7 +171,7 @@ TEST(PgReplicationSlots, UpdateUsesTheConnectionsServerVersion) {
 TEST(PgReplicationSlots, UpdateErrorLeavesSlotsUnset) {
   InstanceSnapshot s;
   CannedRows db(Status::Timeout("timed out"), 150000);
-  EXPECT_EQ(PgReplicationSlotsCollector().Update(db, &s).kind(),
+  EXPECT_EQ(PgReplicationSlotsCollector().Update(db, PollContext{}, &s).kind(),
             Status::Kind::kTimeout);
   EXPECT_FALSE(s.slots.has_value());
 }

@@ -100,7 +100,7 @@ std::vector<prometheus::MetricFamily> EmitFor(const std::vector<Row>& rows,
   InstanceSnapshot s;
   s.up = up;
   CannedRows db(MakeRows(rows));
-  EXPECT_TRUE(PgStatReplicationCollector().Update(db, &s).ok());
+  EXPECT_TRUE(PgStatReplicationCollector().Update(db, PollContext{}, &s).ok());
   MetricSink sink(LabelPairs{{"cluster", "c"}, {"instance", "primary"}});
   PgStatReplicationCollector().Emit(s, sink);
   return sink.Take();
@@ -218,7 +218,7 @@ TEST(StageLagSeconds, NullLagWithoutPositionsIsUnknown) {
 TEST(PgStatReplication, UpdateFillsStandbys) {
   InstanceSnapshot s;
   CannedRows db(MakeRows({IdleCaughtUp(), Startup()}));
-  ASSERT_TRUE(PgStatReplicationCollector().Update(db, &s).ok());
+  ASSERT_TRUE(PgStatReplicationCollector().Update(db, PollContext{}, &s).ok());
   EXPECT_EQ(db.queries, 1);
   ASSERT_TRUE(s.standbys.has_value());
   ASSERT_EQ(s.standbys->size(), 2u);
@@ -229,7 +229,7 @@ TEST(PgStatReplication, UpdateFillsStandbys) {
 TEST(PgStatReplication, UpdateQueryErrorLeavesStandbysUnset) {
   InstanceSnapshot s;
   CannedRows db(Status::Query("relation does not exist"));
-  Status st = PgStatReplicationCollector().Update(db, &s);
+  Status st = PgStatReplicationCollector().Update(db, PollContext{}, &s);
   EXPECT_EQ(st.kind(), Status::Kind::kQuery);
   EXPECT_FALSE(s.standbys.has_value());
 }

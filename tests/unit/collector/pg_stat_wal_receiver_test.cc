@@ -91,6 +91,7 @@ InstanceSnapshot Replica(std::optional<WalReceiverInfo> w) {
   s.recovery = RecoveryInfo{};
   s.recovery->in_recovery = true;
   s.wal_receiver = std::move(w);
+  s.wal_receiver_read = true;
   s.collectors = {{"pg_is_in_recovery", true, 0}, {"pg_stat_wal_receiver", true, 0}};
   return s;
 }
@@ -99,6 +100,7 @@ TEST(PgStatWalReceiver, EmitNothingWhenTheQueryFailed) {
   // A failed receiver query is unknown, not "receiver down".
   InstanceSnapshot s = Replica(std::nullopt);
   s.collectors[1].ok = false;
+  s.wal_receiver_read = false;
   MetricSink sink;
   PgStatWalReceiverCollector().Emit(s, sink);
   EXPECT_TRUE(sink.Take().empty());
@@ -273,7 +275,7 @@ TEST(PgStatWalReceiver, UpdateOnPrimaryRunsNoQuery) {
   s.recovery->in_recovery = false;
   s.wal_receiver = WalReceiverInfo{};
   s.identity = ReplicaIdentity{"old-name", "old-slot"};
-  ASSERT_TRUE(PgStatWalReceiverCollector().Update(db, &s).ok());
+  ASSERT_TRUE(PgStatWalReceiverCollector().Update(db, PollContext{}, &s).ok());
   EXPECT_TRUE(db.asked.empty());
   EXPECT_FALSE(s.wal_receiver.has_value());
   // The identity is sticky: a promoted replica keeps its last names.
@@ -285,7 +287,7 @@ TEST(PgStatWalReceiver, UpdateWithoutRoleRunsNoQuery) {
   ScriptedRows db;
   InstanceSnapshot s;
   s.wal_receiver = WalReceiverInfo{};
-  ASSERT_TRUE(PgStatWalReceiverCollector().Update(db, &s).ok());
+  ASSERT_TRUE(PgStatWalReceiverCollector().Update(db, PollContext{}, &s).ok());
   EXPECT_TRUE(db.asked.empty());
   EXPECT_FALSE(s.wal_receiver.has_value());
 }
@@ -295,7 +297,7 @@ TEST(PgStatWalReceiver, UpdateOnReplica) {
   db.Then(ReceiverRows({ReceiverRow{}}));
   db.Then(IdentityRows("host=p application_name=replica1", "replica1", ""));
   InstanceSnapshot s = Replica(std::nullopt);
-  ASSERT_TRUE(PgStatWalReceiverCollector().Update(db, &s).ok());
+  ASSERT_TRUE(PgStatWalReceiverCollector().Update(db, PollContext{}, &s).ok());
   ASSERT_EQ(db.asked.size(), 2u);
   EXPECT_TRUE(ReadsColumn(db.asked[0], "written_lsn"));
   ASSERT_TRUE(s.wal_receiver.has_value());
@@ -310,7 +312,7 @@ TEST(PgStatWalReceiver, UpdateUsesTheConnectionsServerVersion) {
   db.Then(ReceiverRows({}));
   db.Then(IdentityRows("", "", "node-a"));
   InstanceSnapshot s = Replica(WalReceiverInfo{});
-  ASSERT_TRUE(PgStatWalReceiverCollector().Update(db, &s).ok());
+  ASSERT_TRUE(PgStatWalReceiverCollector().Update(db, PollContext{}, &s).ok());
   ASSERT_EQ(db.asked.size(), 2u);
   EXPECT_TRUE(ReadsColumn(db.asked[0], "received_lsn"));
   EXPECT_FALSE(ReadsColumn(db.asked[0], "flushed_lsn"));
@@ -326,7 +328,7 @@ TEST(PgStatWalReceiver, UpdateErrorsPropagate) {
     ScriptedRows db;
     db.Then(Status::Timeout("timed out"));
     InstanceSnapshot s = Replica(std::nullopt);
-    EXPECT_EQ(PgStatWalReceiverCollector().Update(db, &s).kind(),
+    EXPECT_EQ(PgStatWalReceiverCollector().Update(db, PollContext{}, &s).kind(),
               Status::Kind::kTimeout);
     EXPECT_EQ(db.asked.size(), 1u);
     EXPECT_FALSE(s.identity.has_value());
@@ -337,7 +339,7 @@ TEST(PgStatWalReceiver, UpdateErrorsPropagate) {
     db.Then(Status::Query("permission denied"));
     InstanceSnapshot s = Replica(std::nullopt);
     s.identity = ReplicaIdentity{"kept", "kept"};
-    EXPECT_EQ(PgStatWalReceiverCollector().Update(db, &s).kind(),
+    EXPECT_EQ(PgStatWalReceiverCollector().Update(db, PollContext{}, &s).kind(),
               Status::Kind::kQuery);
     ASSERT_TRUE(s.identity.has_value());
     EXPECT_EQ(s.identity->standby_name, "kept");
@@ -367,66 +369,6 @@ TEST(PgStatWalReceiver, EmitStreaming) {
             1.0);
   EXPECT_EQ(Value(fams, "pgrepl_wal_receiver_last_message_age_seconds"), 0.83);
   EXPECT_EQ(Value(fams, "pgrepl_wal_receiver_timeline_id"), 3.0);
-}
-
-std::optional<WalReceiverInfo> Receiver(const char* pid, const char* status,
-                                        const char* start = "100.5") {
-  ReceiverRow row;
-  row.pid = pid;
-  row.status = status;
-  row.postmaster_start = start;
-  return Parsed(row);
-}
-
-TEST(StreamRestarts, FirstStreamingReceiverIsNotARestart) {
-  StreamRestarts r;
-  EXPECT_FALSE(r.Observe(std::nullopt));
-  EXPECT_FALSE(r.Observe(Receiver("10", "streaming")));
-  EXPECT_FALSE(r.Observe(Receiver("10", "streaming")));  // same process
-}
-
-TEST(StreamRestarts, NewPidIsARestart) {
-  StreamRestarts r;
-  r.Observe(Receiver("10", "streaming"));
-  EXPECT_TRUE(r.Observe(Receiver("11", "streaming")));
-  EXPECT_FALSE(r.Observe(Receiver("11", "streaming")));
-  EXPECT_TRUE(r.Observe(Receiver("10", "streaming")));
-}
-
-TEST(StreamRestarts, SamePidAfterAPostmasterRestartIsARestart) {
-  // A container restart can hand the new receiver the old pid.
-  StreamRestarts r;
-  r.Observe(Receiver("42", "streaming", "100.5"));
-  EXPECT_TRUE(r.Observe(Receiver("42", "streaming", "900.25")));
-}
-
-TEST(StreamRestarts, AnOutageCountsOnce) {
-  StreamRestarts r;
-  r.Observe(Receiver("10", "streaming"));
-  // Failed attempts while the upstream is away: each a new process.
-  EXPECT_FALSE(r.Observe(std::nullopt));
-  EXPECT_FALSE(r.Observe(Receiver("11", "starting")));
-  EXPECT_FALSE(r.Observe(Receiver("12", "waiting")));
-  EXPECT_FALSE(r.Observe(std::nullopt));
-  EXPECT_TRUE(r.Observe(Receiver("13", "streaming")));
-  EXPECT_FALSE(r.Observe(Receiver("13", "streaming")));
-}
-
-TEST(StreamRestarts, UnknownPidIsIgnored) {
-  StreamRestarts r;
-  r.Observe(Receiver("10", "streaming"));
-  ReceiverRow row;
-  row.pid = std::nullopt;
-  EXPECT_FALSE(r.Observe(Parsed(row)));
-  EXPECT_FALSE(r.Observe(Receiver("10", "streaming")));
-}
-
-TEST(StreamRestarts, ResetForgetsTheLastReceiver) {
-  StreamRestarts r;
-  r.Observe(Receiver("10", "streaming"));
-  r.Reset();  // promoted, later re-attached as a replica
-  EXPECT_FALSE(r.Observe(Receiver("20", "streaming")));
-  EXPECT_TRUE(r.Observe(Receiver("21", "streaming")));
 }
 
 TEST(PgStatWalReceiver, EmitRestartsEvenWithoutAReceiver) {

@@ -33,6 +33,7 @@ InstanceSnapshot Replica(double lag_seconds, double lag_bytes = 0,
   InstanceSnapshot s = Primary();
   s.instance = "pg1";
   s.recovery->in_recovery = true;
+  s.wal_receiver_read = true;
   if (receiver != nullptr) {
     s.wal_receiver = WalReceiverInfo{};
     s.wal_receiver->status = receiver;

@@ -82,6 +82,7 @@ std::shared_ptr<InstanceSnapshot> Snap(const char* name, bool primary, double la
   s->recovery = RecoveryInfo{};
   s->recovery->in_recovery = !primary;
   if (!primary) {
+    s->wal_receiver_read = true;
     s->wal_receiver = WalReceiverInfo{};
     s->wal_receiver->status = "streaming";
     s->replica_lag_seconds = lag;
@@ -102,7 +103,7 @@ class HttpServerTest : public ::testing::Test {
 
   SnapshotStore store_;
   std::vector<std::unique_ptr<Collector>> collectors_ = DefaultCollectors();
-  ExporterMetrics metrics_{&store_, &collectors_, nullptr};
+  ExporterMetrics metrics_{&store_, &collectors_};
   std::unique_ptr<HttpServer> server_;
   int port_ = 0;
 };
@@ -233,7 +234,7 @@ TEST(HttpServer, CivetListenSpec) {
 TEST(HttpServer, BadCertificateIsAStartupError) {
   SnapshotStore store;
   auto collectors = DefaultCollectors();
-  ExporterMetrics metrics(&store, &collectors, nullptr);
+  ExporterMetrics metrics(&store, &collectors);
   HttpOptions o;
   o.listen_address = "127.0.0.1:" + std::to_string(FreePort());
   o.web.tls = TlsServerConfig{};

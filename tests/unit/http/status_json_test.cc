@@ -19,8 +19,8 @@ StatusReport Report() {
   c.primaries = 1;
   InstanceStatus p;
   p.name = "primary";
-  p.role = "primary";
-  p.configured_role = "primary";
+  p.role = Role::kPrimary;
+  p.configured_role = Role::kPrimary;
   p.up = true;
   p.last_poll = r.generated_at;
   SlotRow slot;
@@ -33,7 +33,7 @@ StatusReport Report() {
   c.instances.push_back(p);
   InstanceStatus r1;
   r1.name = "replica1";
-  r1.role = "replica";
+  r1.role = Role::kReplica;
   r1.up = true;
   r1.lag_seconds = 0.25;
   r1.lag_bytes = 4096;
@@ -43,7 +43,7 @@ StatusReport Report() {
   c.instances.push_back(r1);
   InstanceStatus down;
   down.name = "bad\xff<name>";
-  down.role = "unknown";
+  down.role = Role::kUnknown;
   down.last_error = "connect: \"refused\"";
   c.instances.push_back(down);
   r.clusters.push_back(c);

@@ -11,8 +11,11 @@ using WallClock = InstanceSnapshot::WallClock;
 InstanceStatus Instance(const std::string& name, const std::string& role) {
   InstanceStatus i;
   i.name = name;
-  i.role = role;
-  i.configured_role = role == "primary" ? "primary" : "replica";
+  i.role = role == "primary"   ? Role::kPrimary
+           : role == "replica" ? Role::kReplica
+                               : Role::kUnknown;
+  i.configured_role = role == "primary" ? Role::kPrimary : Role::kReplica;
+  if (i.role == Role::kReplica) i.replica_state = ReplicaState::kStreaming;
   i.up = role != "unknown";
   return i;
 }

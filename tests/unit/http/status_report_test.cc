@@ -27,6 +27,7 @@ std::shared_ptr<InstanceSnapshot> Snap(const char* cluster, const char* name,
   s->recovery = RecoveryInfo{};
   s->recovery->in_recovery = !primary;
   if (!primary) {
+    s->wal_receiver_read = true;
     s->wal_receiver = WalReceiverInfo{};
     s->wal_receiver->status = "streaming";
     s->replica_lag_seconds = 0;
@@ -63,8 +64,8 @@ TEST(StatusReport, GroupsClustersAndPutsPrimariesFirst) {
   EXPECT_EQ(r.clusters[0].primaries, 1);
   ASSERT_EQ(r.clusters[0].instances.size(), 2u);
   EXPECT_EQ(r.clusters[0].instances[0].name, "b-primary");
-  EXPECT_EQ(r.clusters[0].instances[0].role, "primary");
-  EXPECT_EQ(r.clusters[0].instances[1].role, "replica");
+  EXPECT_EQ(r.clusters[0].instances[0].role, Role::kPrimary);
+  EXPECT_EQ(r.clusters[0].instances[1].role, Role::kReplica);
   EXPECT_EQ(r.lag_limit.text, "10s");
   ASSERT_TRUE(r.last_poll);
   EXPECT_EQ(*r.last_poll, kNow - seconds(1));
@@ -106,8 +107,8 @@ TEST(StatusReport, DownInstanceHasUnknownRole) {
   p->last_error = "connect: refused";
   StatusReport r = BuildStatusReport(Entries({p}), Policy(), kNow);
   const InstanceStatus& i = r.clusters[0].instances[0];
-  EXPECT_EQ(i.role, "unknown");
-  EXPECT_EQ(i.configured_role, "primary");
+  EXPECT_EQ(i.role, Role::kUnknown);
+  EXPECT_EQ(i.configured_role, Role::kPrimary);
   EXPECT_EQ(i.lag_band, LagBand::kNone);
   EXPECT_EQ(i.last_error, "connect: refused");
   EXPECT_EQ(r.clusters[0].primaries, 0);

@@ -1,4 +1,4 @@
-// Tests for exporter/cluster_view with hand-built InstanceSnapshots.
+// Tests for exporter/model/cluster_view with hand-built InstanceSnapshots.
 #include "exporter/model/cluster_view.h"
 
 #include <gtest/gtest.h>
@@ -8,88 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "exporter/base/metric_sink.h"
-#include "tests/unit/testing/metric_matchers.h"
+#include "tests/unit/testing/snapshots.h"
 
 namespace pgrepl {
 namespace {
 
-
-InstanceSnapshot Base(const std::string& instance) {
-  InstanceSnapshot s;
-  s.cluster = "main";
-  s.instance = instance;
-  s.polled = true;
-  return s;
-}
-
-InstanceSnapshot Primary(const std::string& instance) {
-  InstanceSnapshot s = Base(instance);
-  s.configured_primary = true;
-  s.up = true;
-  s.recovery = RecoveryInfo{};
-  s.recovery->in_recovery = false;
-  s.standbys = std::vector<StandbyRow>{};
-  s.slots = std::vector<SlotRow>{};
-  return s;
-}
-
-InstanceSnapshot Replica(const std::string& instance, const std::string& name,
-                         const std::string& slot,
-                         const std::string& receiver_status = "streaming") {
-  InstanceSnapshot s = Base(instance);
-  s.up = true;
-  s.recovery = RecoveryInfo{};
-  s.recovery->in_recovery = true;
-  if (!receiver_status.empty()) {
-    s.wal_receiver = WalReceiverInfo{};
-    s.wal_receiver->status = receiver_status;
-  }
-  s.identity = ReplicaIdentity{name, slot};
-  return s;
-}
-
-// The last poll failed: role and receiver are unread, the identity stays.
-InstanceSnapshot Stopped(InstanceSnapshot s) {
-  s.up = false;
-  s.recovery.reset();
-  s.wal_receiver.reset();
-  return s;
-}
-
-// A replica that was promoted: it answers and is not in recovery.
-InstanceSnapshot Promoted(InstanceSnapshot s) {
-  s.recovery->in_recovery = false;
-  s.wal_receiver.reset();
-  s.standbys = std::vector<StandbyRow>{};
-  s.slots = std::vector<SlotRow>{};
-  return s;
-}
-
-StandbyRow Row(const std::string& name, const std::string& slot,
-               const std::string& state = "streaming") {
-  StandbyRow r;
-  r.application_name = name;
-  r.slot = slot;
-  r.state = state;
-  r.sync_state = "async";
-  return r;
-}
-
-SlotRow Slot(const std::string& name, const std::string& type = "physical",
-             bool active = false) {
-  SlotRow s;
-  s.name = name;
-  s.type = type;
-  s.active = active;
-  return s;
-}
-
-std::vector<const InstanceSnapshot*> Ptrs(const std::vector<InstanceSnapshot>& v) {
-  std::vector<const InstanceSnapshot*> out;
-  for (const auto& s : v) out.push_back(&s);
-  return out;
-}
+using namespace fixtures;  // NOLINT: the snapshot builders
 
 std::optional<ExpectedStandby> Find(const std::vector<ExpectedStandby>& v,
                                     const std::string& name) {
@@ -103,12 +27,6 @@ std::vector<std::string> Names(const std::vector<ExpectedStandby>& v) {
   std::vector<std::string> out;
   for (const auto& e : v) out.push_back(e.name);
   return out;
-}
-
-std::vector<prometheus::MetricFamily> Emit(const std::vector<InstanceSnapshot>& v) {
-  MetricSink root;
-  EmitClusterView(Ptrs(v), root);
-  return root.Take();
 }
 
 TEST(ExpectedStandbys, KnownReplicasConnectedOrNot) {
@@ -219,134 +137,6 @@ TEST(ExpectedStandbys, ClaimedSlotIsNotListedTwice) {
   ASSERT_EQ(e.size(), 1u);
   EXPECT_EQ(e[0].name, "replica2");
   EXPECT_EQ(e[0].slot, "slot_b");
-}
-
-TEST(EmitClusterView, HealthyCluster) {
-  std::vector<InstanceSnapshot> c = {
-      Primary("pg1"), Replica("pg2", "replica2", "replica2"),
-      Replica("pg3", "replica3", "replica3")};
-  c[0].standbys->push_back(Row("replica2", "replica2"));
-  c[0].standbys->push_back(Row("replica3", "replica3"));
-  auto fams = Emit(c);
-  EXPECT_EQ(Value(fams, "pgrepl_cluster_primaries", {{"cluster", "main"}}), 1.0);
-  EXPECT_EQ(Value(fams, "pgrepl_cluster_replicas_expected"), 2.0);
-  EXPECT_EQ(Value(fams, "pgrepl_cluster_replicas_streaming"), 2.0);
-  EXPECT_EQ(Value(fams, "pgrepl_cluster_instances"), 3.0);
-  EXPECT_EQ(Value(fams, "pgrepl_cluster_instances_up"), 3.0);
-  EXPECT_EQ(Value(fams, "pgrepl_standbys_expected", {{"instance", "pg1"}}), 2.0);
-  EXPECT_EQ(Value(fams, "pgrepl_standby_connected", {{"standby", "replica2"}}), 1.0);
-  EXPECT_EQ(Value(fams, "pgrepl_standby_connected", {{"standby", "replica3"}}), 1.0);
-}
-
-TEST(EmitClusterView, ClusterSeriesCarryOnlyTheClusterLabel) {
-  std::vector<InstanceSnapshot> c = {Primary("pg1")};
-  auto fams = Emit(c);
-  auto m = Matches(fams, "pgrepl_cluster_primaries", {});
-  ASSERT_EQ(m.size(), 1u);
-  ASSERT_EQ(m[0]->label.size(), 1u);
-  EXPECT_EQ(m[0]->label[0].name, "cluster");
-  EXPECT_EQ(m[0]->label[0].value, "main");
-  auto p = Matches(fams, "pgrepl_standbys_expected", {});
-  ASSERT_EQ(p.size(), 1u);
-  Labels got;
-  for (const auto& l : p[0]->label) got[l.name] = l.value;
-  EXPECT_EQ(got, (Labels{{"cluster", "main"}, {"instance", "pg1"}}));
-  EXPECT_EQ(p[0]->gauge.value, 0.0);
-}
-
-TEST(EmitClusterView, NoPrimary) {
-  std::vector<InstanceSnapshot> c = {Stopped(Primary("pg1")),
-                                     Replica("pg2", "replica2", "replica2", "waiting")};
-  auto fams = Emit(c);
-  EXPECT_EQ(Value(fams, "pgrepl_cluster_primaries"), 0.0);
-  EXPECT_EQ(Value(fams, "pgrepl_cluster_replicas_expected"), 1.0);
-  EXPECT_EQ(Value(fams, "pgrepl_cluster_replicas_streaming"), 0.0);
-  EXPECT_EQ(Value(fams, "pgrepl_cluster_instances"), 2.0);
-  EXPECT_EQ(Value(fams, "pgrepl_cluster_instances_up"), 1.0);
-  // No primary answers: no per-primary series at all.
-  EXPECT_TRUE(Matches(fams, "pgrepl_standbys_expected", {}).empty());
-  EXPECT_TRUE(Matches(fams, "pgrepl_standby_connected", {}).empty());
-}
-
-TEST(EmitClusterView, SplitBrain) {
-  std::vector<InstanceSnapshot> c = {
-      Primary("pg1"), Promoted(Replica("pg2", "replica2", "")),
-      Replica("pg3", "replica3", "")};
-  c[0].standbys->push_back(Row("replica3", ""));
-  auto fams = Emit(c);
-  EXPECT_EQ(Value(fams, "pgrepl_cluster_primaries"), 2.0);
-  // Configured as a replica, so still expected as one.
-  EXPECT_EQ(Value(fams, "pgrepl_cluster_replicas_expected"), 2.0);
-  EXPECT_EQ(Value(fams, "pgrepl_cluster_replicas_streaming"), 1.0);
-  // Each writable instance gets its own view.
-  EXPECT_EQ(Value(fams, "pgrepl_standbys_expected", {{"instance", "pg1"}}), 1.0);
-  EXPECT_EQ(Value(fams, "pgrepl_standbys_expected", {{"instance", "pg2"}}), 1.0);
-  EXPECT_EQ(Value(fams, "pgrepl_standby_connected",
-                  {{"instance", "pg1"}, {"standby", "replica3"}}),
-            1.0);
-  EXPECT_EQ(Value(fams, "pgrepl_standby_connected",
-                  {{"instance", "pg2"}, {"standby", "replica3"}}),
-            0.0);
-}
-
-TEST(EmitClusterView, StreamingCountsOnlyUpReplicasThatStream) {
-  std::vector<InstanceSnapshot> c = {
-      Primary("pg1"),
-      Replica("pg2", "r2", "", "streaming"),
-      Replica("pg3", "r3", "", "waiting"),
-      Replica("pg4", "r4", "", ""),  // no WAL receiver at all
-      Replica("pg5", "r5", "", "streaming")};
-  c[4].up = false;  // stale receiver data must not count
-  auto fams = Emit(c);
-  EXPECT_EQ(Value(fams, "pgrepl_cluster_replicas_streaming"), 1.0);
-  EXPECT_EQ(Value(fams, "pgrepl_cluster_replicas_expected"), 4.0);
-  EXPECT_EQ(Value(fams, "pgrepl_cluster_instances_up"), 4.0);
-}
-
-TEST(EmitClusterView, DiscoveredReplicasAreExpected) {
-  std::vector<InstanceSnapshot> c = {Primary("pg1"), Replica("pg2", "r2", "")};
-  c[1].discovered = true;
-  auto fams = Emit(c);
-  EXPECT_EQ(Value(fams, "pgrepl_cluster_replicas_expected"), 1.0);
-}
-
-TEST(EmitClusterView, VanishedStandbyIsZeroNotAbsent) {
-  std::vector<InstanceSnapshot> c = {
-      Primary("pg1"), Replica("pg2", "replica2", "replica2"),
-      Stopped(Replica("pg3", "replica3", "replica3"))};
-  c[0].standbys->push_back(Row("replica2", "replica2"));
-  c[0].slots->push_back(Slot("replica2", "physical", true));
-  c[0].slots->push_back(Slot("replica3"));
-  c[0].slots->push_back(Slot("old_standby"));
-  auto fams = Emit(c);
-  EXPECT_EQ(Value(fams, "pgrepl_standbys_expected", {{"instance", "pg1"}}), 3.0);
-  EXPECT_EQ(Value(fams, "pgrepl_standby_connected",
-                  {{"cluster", "main"},
-                   {"instance", "pg1"},
-                   {"standby", "replica2"},
-                   {"slot", "replica2"}}),
-            1.0);
-  EXPECT_EQ(Value(fams, "pgrepl_standby_connected",
-                  {{"standby", "replica3"}, {"slot", "replica3"}}),
-            0.0);
-  EXPECT_EQ(Value(fams, "pgrepl_standby_connected",
-                  {{"standby", "old_standby"}, {"slot", "old_standby"}}),
-            0.0);
-}
-
-TEST(EmitClusterView, PrimaryWithoutStandbyRowsHasNoPerPrimarySeries) {
-  std::vector<InstanceSnapshot> c = {Primary("pg1"), Replica("pg2", "r2", "")};
-  c[0].standbys.reset();  // pg_stat_replication could not be read
-  auto fams = Emit(c);
-  EXPECT_EQ(Value(fams, "pgrepl_cluster_primaries"), 1.0);
-  EXPECT_TRUE(Matches(fams, "pgrepl_standbys_expected", {}).empty());
-  EXPECT_TRUE(Matches(fams, "pgrepl_standby_connected", {}).empty());
-}
-
-TEST(EmitClusterView, EmptyClusterEmitsNothing) {
-  MetricSink root;
-  EmitClusterView({}, root);
-  EXPECT_TRUE(root.Take().empty());
 }
 
 }  // namespace

@@ -21,6 +21,7 @@ InstanceSnapshot Replica(double lag_seconds, double lag_bytes) {
   s.up = true;
   s.recovery = RecoveryInfo{};
   s.recovery->in_recovery = true;
+  s.wal_receiver_read = true;
   s.replica_lag_seconds = lag_seconds;
   s.replica_lag_bytes = lag_bytes;
   return s;

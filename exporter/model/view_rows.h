@@ -1,0 +1,71 @@
+// The rows the collectors read, as plain values: one struct per
+// PostgreSQL view or function, shared by the snapshot and its readers.
+#ifndef PGREPL_EXPORTER_MODEL_VIEW_ROWS_H_
+#define PGREPL_EXPORTER_MODEL_VIEW_ROWS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace pgrepl {
+
+// pg_is_in_recovery() and the WAL positions (collector/pg_is_in_recovery).
+struct RecoveryInfo {
+  bool in_recovery = false;
+  int server_version_num = 0;
+  std::optional<uint64_t> current_lsn;  // primary: pg_current_wal_lsn()
+  std::optional<uint64_t> receive_lsn;  // replica: pg_last_wal_receive_lsn()
+  std::optional<uint64_t> replay_lsn;   // replica: pg_last_wal_replay_lsn()
+  std::optional<bool> replay_paused;    // replica only; "pause requested" counts
+  std::optional<uint32_t> timeline;     // primary: from its current WAL file
+};
+
+// One row of pg_stat_replication (collector/pg_stat_replication).
+struct StandbyRow {
+  std::string application_name;
+  std::string client_addr;  // "" for Unix-socket standbys
+  std::string state;        // startup, catchup, streaming, backup, stopping
+  std::string sync_state;   // async, potential, sync, quorum
+  std::string slot;         // "" when the standby uses no slot
+  std::optional<uint64_t> current_lsn, sent_lsn, write_lsn, flush_lsn,
+      replay_lsn;
+  std::optional<double> write_lag, flush_lag, replay_lag;  // seconds
+  std::optional<double> reply_age;                         // seconds
+};
+
+// One row of pg_replication_slots (collector/pg_replication_slots).
+struct SlotRow {
+  std::string name;
+  std::string type;  // physical or logical
+  bool active = false;
+  std::optional<uint64_t> retained_bytes;  // NULL restart_lsn: nothing held
+  std::optional<std::string> wal_status;   // 13+: reserved..lost
+  std::optional<int64_t> safe_wal_size;    // 13+; NULL when unlimited
+};
+
+// The row of pg_stat_wal_receiver (collector/pg_stat_wal_receiver). Absent (nullopt in the snapshot) when no WAL
+// receiver process runs, which on a replica means the stream is down.
+struct WalReceiverInfo {
+  std::string status;  // streaming, starting, waiting, restarting, stopping
+  std::optional<int> pid;
+  // pg_postmaster_start_time() as epoch seconds: with the pid, it names the
+  // receiver process even across a container restart that reuses pids.
+  std::optional<double> postmaster_start;
+  std::optional<uint32_t> received_tli;
+  std::optional<uint64_t> flushed_lsn;  // received_lsn before PostgreSQL 13
+  std::optional<uint64_t> written_lsn;  // PostgreSQL 13+
+  std::optional<double> last_msg_age;   // seconds, replica clock only
+  std::string upstream_host;
+  std::string upstream_port;
+  std::string slot;
+};
+
+// How the replica names itself to its upstream, read from its settings.
+struct ReplicaIdentity {
+  std::string standby_name;  // application_name the upstream will show
+  std::string slot;          // primary_slot_name, "" when none
+};
+
+}  // namespace pgrepl
+
+#endif  // PGREPL_EXPORTER_MODEL_VIEW_ROWS_H_
