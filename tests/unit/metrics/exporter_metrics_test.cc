@@ -189,6 +189,7 @@ InstanceSnapshot StreamingReplica() {
   w.upstream_port = "5432";
   w.slot = "replica1_slot";
   s.wal_receiver = w;
+  s.wal_receiver_read = true;
   s.identity = ReplicaIdentity{"replica1", "replica1_slot"};
   s.standbys = std::vector<StandbyRow>{};  // no cascading standbys
   s.slots = std::vector<SlotRow>{};
@@ -234,6 +235,7 @@ InstanceSnapshot BrokenStreamReplica() {
   s.recovery = r;
 
   s.wal_receiver = std::nullopt;
+  s.wal_receiver_read = true;
   s.identity = ReplicaIdentity{"replica2", "replica2_slot"};
   s.standbys = std::vector<StandbyRow>{};
   s.slots = std::vector<SlotRow>{};
@@ -446,8 +448,8 @@ class ExporterMetricsTest : public ::testing::Test {
 
   SnapshotStore store_;
   const std::vector<std::unique_ptr<Collector>> collectors_ =
-      DefaultCollectors();
-  const ExporterMetrics metrics_{&store_, &collectors_, /*fleet=*/nullptr};
+      DefaultCollectors({.heartbeat = true, .heartbeat_id = "golden"});
+  const ExporterMetrics metrics_{&store_, &collectors_};
 };
 
 TEST_F(ExporterMetricsTest, MatchesGoldenFile) {
