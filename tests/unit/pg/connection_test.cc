@@ -1,0 +1,118 @@
+// Tests for exporter/pg/connection: deadlines and errors of the libpq
+// session against loopback peers that refuse, or accept and never speak.
+#include "exporter/pg/connection.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+
+namespace pgrepl {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// A TCP listener on 127.0.0.1 that accepts into its backlog and never
+// answers: a server that hangs after the TCP handshake.
+class SilentListener {
+ public:
+  SilentListener() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    EXPECT_EQ(listen(fd_, 8), 0);
+    socklen_t len = sizeof a;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+  }
+  ~SilentListener() { close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+// A loopback port with nothing listening on it.
+int ClosedPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);  // bound, never listened: connections are refused
+  return ntohs(a.sin_port);
+}
+
+std::string Conninfo(int port) {
+  return "host=127.0.0.1 port=" + std::to_string(port) +
+         " user=mon dbname=postgres sslmode=disable";
+}
+
+TEST(Connection, RefusedIsAConnectError) {
+  Connection c(Conninfo(ClosedPort()), "s3cret-pw");
+  Status st = c.Connect(Clock::now() + milliseconds(2000), milliseconds(500));
+  EXPECT_EQ(st.kind(), Status::Kind::kConnect) << st.message();
+  EXPECT_FALSE(c.connected());
+  EXPECT_EQ(c.server_version(), 0);
+  EXPECT_EQ(c.backend_pid(), 0);
+  EXPECT_EQ(st.message().find("s3cret-pw"), std::string::npos);
+  EXPECT_EQ(st.message().find('\n'), std::string::npos);
+}
+
+TEST(Connection, SilentServerTimesOutAtTheDeadline) {
+  SilentListener server;
+  Connection c(Conninfo(server.port()), "");
+  const auto start = Clock::now();
+  Status st = c.Connect(start + milliseconds(300), milliseconds(500));
+  const auto took = Clock::now() - start;
+  EXPECT_EQ(st.kind(), Status::Kind::kTimeout) << st.message();
+  EXPECT_FALSE(c.connected());
+  // Bounded by the deadline, with the slack of a loaded machine.
+  EXPECT_GE(took, milliseconds(250));
+  EXPECT_LT(took, milliseconds(5000));
+}
+
+TEST(Connection, PastDeadlineDoesNotWait) {
+  SilentListener server;
+  Connection c(Conninfo(server.port()), "");
+  const auto start = Clock::now();
+  Status st = c.Connect(start, milliseconds(500));
+  EXPECT_FALSE(st.ok());
+  EXPECT_LT(Clock::now() - start, milliseconds(5000));
+}
+
+TEST(Connection, QueryWithoutASessionFails) {
+  Connection c(Conninfo(ClosedPort()), "");
+  auto rows = c.Query("SELECT 1", Clock::now() + milliseconds(200));
+  EXPECT_FALSE(rows.ok());
+  EXPECT_FALSE(c.connected());
+}
+
+TEST(Connection, MalformedConninfoIsAConnectErrorWithoutTheSecret) {
+  Connection c("host=127.0.0.1 password=hunter2-secret port=", "");
+  Status st = c.Connect(Clock::now() + milliseconds(500), milliseconds(500));
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(st.message().find("hunter2-secret"), std::string::npos);
+}
+
+TEST(Connection, FactoryMakesAClosedLibpqSession) {
+  auto s = MakeConnection(Conninfo(ClosedPort()), "");
+  ASSERT_NE(s, nullptr);
+  EXPECT_FALSE(s->connected());
+  s->Close();  // closing a closed session is harmless
+  EXPECT_FALSE(s->connected());
+}
+
+}  // namespace
+}  // namespace pgrepl
