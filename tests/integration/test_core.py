@@ -22,7 +22,9 @@ def exporter():
 
 def test_roles_and_up():
     with exporter() as e:
-        e.wait_metric("pgrepl_up", {"instance": "replica2"}, lambda v: v == 1, 10)
+        for name in cluster.names():
+            e.wait_metric("pgrepl_up", {"instance": name}, lambda v: v == 1,
+                          10)
         m = e.scrape()
         for name in cluster.names():
             assert m.get("pgrepl_up", cluster="it", instance=name) == 1, name

@@ -151,6 +151,15 @@ def test_idle_cluster_reads_zero():
     30 s, and the primary's write/flush/replay lag series stay present
     (0, not absent or NaN) although PostgreSQL reports NULL."""
     wait_caught_up(exporter)
+    # The primary keeps a standby's last measured stage lag for a while
+    # after it caught up (the previous test delayed replica1's replay):
+    # the idle state starts once those have settled.
+    for r in ("replica1", "replica2"):
+        exporter.wait_metric(
+            "pgrepl_standby_lag_seconds",
+            {"instance": "primary", "standby": r, "stage": "replay"},
+            lambda v: v is not None and not is_nan(v) and v < 1.0, 30,
+            what=f"{r} replay < 1 s")
     naive = []
     for i in range(30):
         m = exporter.scrape()
