@@ -80,7 +80,7 @@ class Poller {
   Clock::duration KeepSource() const;
 
   const std::string cluster_;
-  const InstanceTarget target_;  // conninfo_ below may replace its conninfo
+  const InstanceTarget target_;  // Retarget() may replace the conninfo it used
   const Options options_;
   const std::vector<std::unique_ptr<Collector>>* const collectors_;
   ClusterHistory* const history_;

@@ -119,6 +119,35 @@ def test_frozen_replica_does_not_stall_scrapes():
                       what="replica2 up=1 after thaw")
 
 
+def test_sigterm_with_every_target_frozen():
+    """SIGTERM while all three instances are frozen mid-poll: the exporter
+    stops every poller at once and exits within poll.timeout + 1 s, not
+    one timeout per hung target."""
+    timeout = 3.0
+    args = ["--poll.interval=1s", f"--poll.timeout={timeout:g}s",
+            "--pg.connect-timeout=3s", "--cluster=it"]
+    e = Exporter(cluster.config(), args, password=cluster.password())
+    with e:
+        for name in cluster.names():
+            e.wait_metric("pgrepl_up", {"instance": name}, lambda v: v == 1,
+                          10)
+        for name in cluster.names():
+            cluster.tool("freeze", name)
+        try:
+            time.sleep(1.5)  # every poller is now inside a hung query
+            t0 = time.monotonic()
+            e.proc.terminate()
+            e.proc.wait(30)
+            took = time.monotonic() - t0
+        finally:
+            for name in cluster.names():
+                cluster.tool("thaw", name)
+    log(f"exit after SIGTERM with 3 frozen targets: {took:.2f}s "
+        f"(poll.timeout {timeout:g}s)")
+    assert e.proc.returncode == 0, e.proc.returncode
+    assert took < timeout + 1.0, f"took {took:.2f}s"
+
+
 def test_starts_with_every_database_down():
     for name in cluster.names():
         cluster.tool("stop", name)
@@ -149,6 +178,7 @@ def main():
             test_roles_and_up,
             test_stopped_replica_goes_down_and_recovers,
             test_frozen_replica_does_not_stall_scrapes,
+            test_sigterm_with_every_target_frozen,
             test_starts_with_every_database_down,
         ])
 
