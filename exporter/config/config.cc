@@ -3,13 +3,13 @@
 #include "exporter/config/config.h"
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <unistd.h>
 #include <sstream>
 
-#include "exporter/collector/heartbeat.h"
 #include "exporter/pg/conninfo.h"
 #include "exporter/base/duration.h"
 #include "exporter/config/lag_limit.h"
@@ -129,6 +129,17 @@ Result<ClusterConfig> ClusterFromJson(const nlohmann::json& j, size_t index,
 }
 
 }  // namespace
+
+bool ValidHeartbeatId(const std::string& id) {
+  if (id.empty() || id.size() > 63) return false;
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' &&
+        c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
 
 Result<std::vector<ClusterConfig>> ParseConfigJson(
     const std::string& text, const std::string& default_cluster) {

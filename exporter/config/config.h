@@ -97,6 +97,11 @@ Result<std::vector<ClusterConfig>> ParseConfigJson(
 // Checks names, conninfos and intervals. Called by ParseCommandLine.
 Status Validate(const Config& config);
 
+// True when `id` is a valid --heartbeat.id: 1 to 63 letters, digits, '.',
+// '_' or '-', so it is safe to embed in the heartbeat SQL
+// (exporter/collector/heartbeat.h).
+bool ValidHeartbeatId(const std::string& id);
+
 }  // namespace pgrepl
 
 #endif  // PGREPL_EXPORTER_CONFIG_CONFIG_H_

@@ -40,6 +40,26 @@ std::string TempFile(const std::string& content) {
   return path;
 }
 
+TEST(ValidHeartbeatId, AcceptsNamesOfTheAllowedCharacters) {
+  for (const std::string& id :
+       {std::string("host-1.example_x"), std::string("a"), std::string("A9"),
+        std::string("exporter-01"), std::string("..."), std::string("-_."),
+        std::string(63, 'x')}) {
+    EXPECT_TRUE(ValidHeartbeatId(id)) << id;
+  }
+}
+
+TEST(ValidHeartbeatId, RejectsUnsafeOrOversizedNames) {
+  for (const std::string& id :
+       {std::string(""), std::string("a'b"), std::string("a b"),
+        std::string(64, 'x'), std::string("a\"b"), std::string("a;b"),
+        std::string("a\\b"), std::string("a/b"), std::string("a\nb"),
+        std::string("a\tb"), std::string("x'); DROP TABLE t; --"),
+        std::string("caf\xc3\xa9"), std::string("a\0b", 3)}) {
+    EXPECT_FALSE(ValidHeartbeatId(id)) << id;
+  }
+}
+
 TEST(Config, FlagsMakeOneCluster) {
   auto r = Parse({"--primary=host=p port=5432", "--replica=host=r1 port=5433",
                   "--replica", "postgresql://u@r2:5434/db", "--cluster=payments",
