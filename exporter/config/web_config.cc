@@ -8,7 +8,7 @@
 #include <set>
 #include <sstream>
 
-#include "exporter/http/basic_auth.h"
+#include "exporter/base/bcrypt.h"
 
 namespace pgrepl {
 namespace {
@@ -177,7 +177,7 @@ Result<WebConfig> ParseWebConfigUnchecked(const std::string& yaml_text,
         if (user.empty() || user.find(':') != std::string::npos) {
           return Status::Invalid("basic_auth_users: a user name is empty or has ':'");
         }
-        if (!BasicAuth::IsSupportedHash(kv.second.Scalar())) {
+        if (!IsSupportedBcryptHash(kv.second.Scalar())) {
           return Status::Invalid("basic_auth_users." + user +
                                  ": not a bcrypt hash ($2a$, $2b$ or $2y$)");
         }

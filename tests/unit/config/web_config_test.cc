@@ -1,23 +1,15 @@
 // Tests for exporter/web_config: the exporter-toolkit YAML format.
 #include "exporter/config/web_config.h"
 
-#include <crypt.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <fstream>
 
+#include "tests/unit/testing/bcrypt_hash.h"
+
 namespace pgrepl {
 namespace {
-
-std::string Bcrypt(const char* password) {
-  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-  EXPECT_NE(crypt_gensalt_rn("$2b$", 4, nullptr, 0, salt, sizeof salt), nullptr);
-  crypt_data data{};
-  const char* out = crypt_rn(password, salt, &data, sizeof data);
-  EXPECT_NE(out, nullptr);
-  return out;
-}
 
 TEST(WebConfig, EmptyDocumentIsPlainHttp) {
   for (const char* text : {"", "# nothing\n", "---\n"}) {
@@ -29,7 +21,7 @@ TEST(WebConfig, EmptyDocumentIsPlainHttp) {
 }
 
 TEST(WebConfig, FullTlsAndUsers) {
-  std::string hash = Bcrypt("secret");
+  std::string hash = BcryptHash("secret");
   auto r = ParseWebConfig(
       "tls_server_config:\n"
       "  cert_file: server.crt\n"
