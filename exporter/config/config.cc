@@ -4,14 +4,13 @@
 
 #include <CLI/CLI.hpp>
 #include <cctype>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <unistd.h>
-#include <sstream>
 
 #include "exporter/pg/conninfo.h"
 #include "exporter/base/duration.h"
+#include "exporter/base/text.h"
 #include "exporter/config/lag_limit.h"
 #include "exporter/base/version.h"
 
@@ -36,16 +35,6 @@ Environment:
   PGPASSFILE, PGSSLMODE.. read by libpq as usual
 Exit status: 0 on clean shutdown, 2 on bad input at startup.
 )";
-
-// Reads a whole file. The message names the file, never its content.
-Result<std::string> ReadFile(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Invalid(std::string("cannot read ") + what + " " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Status::Invalid(std::string("cannot read ") + what + " " + path);
-  return ss.str();
-}
 
 Result<InstanceTarget> TargetFromJson(const nlohmann::json& j, bool primary,
                                       const std::string& where) {
@@ -368,8 +357,8 @@ Result<CommandLine> ParseCommandLineUnchecked(int argc, const char* const* argv,
     cfg.clusters.push_back(std::move(c));
   }
   if (!config_file.empty()) {
-    auto text = ReadFile(config_file, "--config.file");
-    if (!text.ok()) return text.status();
+    auto text = ReadFile(config_file);
+    if (!text.ok()) return Status::Invalid("cannot read --config.file " + config_file);
     auto clusters = ParseConfigJson(text.value(), cluster);
     if (!clusters.ok()) return clusters.status();
     for (auto& c : clusters.value()) cfg.clusters.push_back(std::move(c));
@@ -402,8 +391,10 @@ Result<CommandLine> ParseCommandLineUnchecked(int argc, const char* const* argv,
   }
 
   if (const char* file = env("PGREPL_PASSWORD_FILE"); file && *file) {
-    auto text = ReadFile(file, "PGREPL_PASSWORD_FILE");
-    if (!text.ok()) return text.status();
+    auto text = ReadFile(file);
+    if (!text.ok()) {
+      return Status::Invalid(std::string("cannot read PGREPL_PASSWORD_FILE ") + file);
+    }
     cfg.password = text.value();
     while (!cfg.password.empty() &&
            (cfg.password.back() == '\n' || cfg.password.back() == '\r')) {
@@ -436,11 +427,7 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv,
   if (cl.ok()) return cl;
   // Messages quote names and keys from flags and files; a control
   // character there ("a\nb" in JSON) must not split the one line.
-  std::string message = cl.status().message();
-  for (char& c : message) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  }
-  return Status::Invalid(message);
+  return Status::Invalid(ScrubControlChars(cl.status().message()));
 }
 
 }  // namespace pgrepl

@@ -4,11 +4,10 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "exporter/base/bcrypt.h"
+#include "exporter/base/text.h"
 
 namespace pgrepl {
 namespace {
@@ -200,24 +199,19 @@ Result<WebConfig> ParseWebConfig(const std::string& yaml_text,
   if (config.ok()) return config;
   // Messages quote keys and user names; a control character there
   // ("a\nb" in YAML) must not split the one line.
-  std::string message = config.status().message();
-  for (char& c : message) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  }
-  return Status::Invalid(message);
+  return Status::Invalid(ScrubControlChars(config.status().message()));
 }
 
 Result<WebConfig> LoadWebConfig(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Invalid("--web.config.file: cannot read " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Status::Invalid("--web.config.file: cannot read " + path);
+  auto text = ReadFile(path);
+  if (!text.ok()) {
+    return Status::Invalid("--web.config.file: " + text.status().message());
+  }
   std::string dir;
   if (auto slash = path.rfind('/'); slash != std::string::npos) {
     dir = path.substr(0, slash == 0 ? 1 : slash);
   }
-  auto config = ParseWebConfig(ss.str(), dir);
+  auto config = ParseWebConfig(text.value(), dir);
   if (!config.ok()) {
     return Status::Invalid("--web.config.file " + path + ": " + config.status().message());
   }

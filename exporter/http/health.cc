@@ -5,17 +5,13 @@
 #include <cmath>
 #include <cstdio>
 
+#include "exporter/base/text.h"
+
 namespace pgrepl {
 namespace {
 
-// The last poll error, on one bounded line.
-std::string OneLine(const std::string& text) {
-  std::string out;
-  for (char c : text.substr(0, 200)) {
-    out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
-  }
-  return out.empty() ? "unknown error" : out;
-}
+// How much of a poll error or receiver status a reason quotes (OneLine).
+constexpr size_t kQuoteLimit = 200;
 
 std::optional<double> LagOf(const LagSample& sample, LagLimit::Kind kind) {
   if (kind == LagLimit::Kind::kSeconds) {
@@ -36,7 +32,7 @@ HealthVerdict DecideReplica(const InstanceSnapshot& s, const LagWindow& recent,
   }
   if (s.wal_receiver->status != "streaming") {
     return Verdict(false, s, "replica's WAL receiver is " +
-                                 OneLine(s.wal_receiver->status) +
+                                 OneLine(s.wal_receiver->status, kQuoteLimit) +
                                  ", not streaming");
   }
   LagSample now_sample;
@@ -99,7 +95,7 @@ HealthVerdict DecideHealth(HealthCheck check, const InstanceSnapshot& s,
                   std::chrono::duration<double>(age).count());
     return Verdict(false, s, buf);
   }
-  if (!s.up) return Verdict(false, s, "down: " + OneLine(s.last_error));
+  if (!s.up) return Verdict(false, s, "down: " + OneLine(s.last_error, kQuoteLimit));
   if (!s.recovery) return Verdict(false, s, "role unknown");
   const bool primary = !s.recovery->in_recovery;
   switch (check) {

@@ -2,16 +2,14 @@
 // and which watched instance it names.
 #include "exporter/http/health_request.h"
 
+#include "exporter/base/text.h"
 #include "exporter/http/query_string.h"
-#include "exporter/base/units.h"
 
 namespace pgrepl {
 namespace {
 
-// Printable ASCII only, bounded: safe to echo in a one-line reply.
-std::string Quote(std::string_view text) {
-  return QuoteInput(text, 64, /*mark_cut=*/true);
-}
+// How much of a name from the request a reply echoes (QuoteInput).
+constexpr size_t kEchoLimit = 64;
 
 }  // namespace
 
@@ -36,7 +34,7 @@ Result<HealthRequest> ParseHealthRequest(std::string_view query,
       out.max_lag = limit.value();
     } else {
       return Status::Invalid(
-          "unknown query parameter \"" + Quote(p.key) + "\" (accepted: instance, cluster" +
+          "unknown query parameter \"" + QuoteInput(p.key, kEchoLimit, /*mark_cut=*/true) + "\" (accepted: instance, cluster" +
           (allow_max_lag ? ", max_lag)" : ")"));
     }
     if (*seen) return Status::Invalid("query parameter \"" + p.key + "\" given twice");
@@ -67,8 +65,8 @@ InstanceChoice ChooseInstance(const std::vector<SnapshotStore::Entry>& entries,
     }
   }
   if (found.empty()) {
-    std::string name = Quote(request.instance);
-    if (!request.cluster.empty()) name = Quote(request.cluster) + "/" + name;
+    std::string name = QuoteInput(request.instance, kEchoLimit, /*mark_cut=*/true);
+    if (!request.cluster.empty()) name = QuoteInput(request.cluster, kEchoLimit, /*mark_cut=*/true) + "/" + name;
     return {503, "unknown instance \"" + name + "\"", 0};
   }
   if (found.size() > 1) {
@@ -77,7 +75,7 @@ InstanceChoice ChooseInstance(const std::vector<SnapshotStore::Entry>& entries,
       if (!clusters.empty()) clusters += ", ";
       clusters += entries[i].snapshot->cluster;
     }
-    return {503, "instance \"" + Quote(request.instance) +
+    return {503, "instance \"" + QuoteInput(request.instance, kEchoLimit, /*mark_cut=*/true) +
                      "\" is ambiguous: it exists in clusters " + clusters +
                      "; add &cluster=NAME", 0};
   }

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "exporter/base/text.h"
 #include "exporter/base/version.h"
 
 namespace pgrepl {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "exporter/base/text.h"
 #include "exporter/base/version.h"
 
 namespace pgrepl {

@@ -2,11 +2,8 @@
 // from the latest snapshots for the status page (/) and the API (/status).
 #include "exporter/http/status_report.h"
 
-#include <time.h>
-
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <map>
 
 #include "exporter/model/cluster_view.h"
@@ -96,20 +93,6 @@ const char* LagBandName(LagBand band) {
     case LagBand::kBad: return "bad";
   }
   return "none";
-}
-
-std::string FormatTimestamp(WallClock::time_point t) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                t.time_since_epoch()).count();
-  time_t secs = static_cast<time_t>(ms / 1000);
-  struct tm tm_utc {};
-  gmtime_r(&secs, &tm_utc);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                tm_utc.tm_year + 1900, tm_utc.tm_mon + 1, tm_utc.tm_mday,
-                tm_utc.tm_hour, tm_utc.tm_min, tm_utc.tm_sec,
-                static_cast<int>(ms % 1000));
-  return buf;
 }
 
 StatusReport BuildStatusReport(const std::vector<SnapshotStore::Entry>& entries,

@@ -71,9 +71,6 @@ StatusReport BuildStatusReport(const std::vector<SnapshotStore::Entry>& entries,
                                const HealthPolicy& policy,
                                InstanceSnapshot::WallClock::time_point now);
 
-// "2024-05-01T12:00:00.123Z".
-std::string FormatTimestamp(InstanceSnapshot::WallClock::time_point t);
-
 }  // namespace pgrepl
 
 #endif  // PGREPL_EXPORTER_HTTP_STATUS_REPORT_H_

@@ -6,18 +6,13 @@
 
 #include <vector>
 
+#include "exporter/base/text.h"
+
 namespace pgrepl {
 namespace {
 
 // libpq messages end in newlines and may span lines; logs want one line.
-std::string OneLine(const char* raw) {
-  std::string s = raw ? raw : "";
-  for (char& c : s) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  }
-  while (!s.empty() && s.back() == ' ') s.pop_back();
-  return s.empty() ? "unknown error" : s;
-}
+std::string LibpqError(const char* raw) { return OneLine(raw ? raw : ""); }
 
 }  // namespace
 
@@ -80,14 +75,14 @@ Status Connection::Connect(Clock::time_point deadline,
   conn_ = PQconnectStartParams(keys.data(), values.data(), 1);
   if (conn_ == nullptr) return Status::Connect("out of memory");
   if (PQstatus(conn_) == CONNECTION_BAD) {
-    Status s = Status::Connect(OneLine(PQerrorMessage(conn_)));
+    Status s = Status::Connect(LibpqError(PQerrorMessage(conn_)));
     Close();
     return s;
   }
   PostgresPollingStatusType st = PGRES_POLLING_WRITING;
   while (st != PGRES_POLLING_OK) {
     if (st == PGRES_POLLING_FAILED) {
-      Status s = Status::Connect(OneLine(PQerrorMessage(conn_)));
+      Status s = Status::Connect(LibpqError(PQerrorMessage(conn_)));
       Close();
       return s;
     }
@@ -122,7 +117,7 @@ Result<Rows> Connection::Query(const std::string& sql,
                                Clock::time_point deadline) {
   if (conn_ == nullptr) return Status::Query("not connected");
   if (!PQsendQuery(conn_, sql.c_str())) {
-    Status s = Status::Query(OneLine(PQerrorMessage(conn_)));
+    Status s = Status::Query(LibpqError(PQerrorMessage(conn_)));
     Close();
     return s;
   }
@@ -145,7 +140,7 @@ Result<Rows> Connection::Query(const std::string& sql,
         return Status::Timeout("query timed out");
       }
       if (!PQconsumeInput(conn_)) {
-        Status s = Status::Query(OneLine(PQerrorMessage(conn_)));
+        Status s = Status::Query(LibpqError(PQerrorMessage(conn_)));
         Close();
         return s;
       }
@@ -172,12 +167,12 @@ Result<Rows> Connection::Query(const std::string& sql,
       }
       have_rows = true;
     } else if (st != PGRES_COMMAND_OK && error.ok()) {
-      error = Status::Query(OneLine(PQresultErrorMessage(res)));
+      error = Status::Query(LibpqError(PQresultErrorMessage(res)));
     }
     PQclear(res);
   }
   if (PQstatus(conn_) == CONNECTION_BAD) {
-    Status s = Status::Query(error.ok() ? OneLine(PQerrorMessage(conn_))
+    Status s = Status::Query(error.ok() ? LibpqError(PQerrorMessage(conn_))
                                         : error.message());
     Close();
     return s;

@@ -149,10 +149,5 @@ TEST(StatusReport, EmptyStore) {
   EXPECT_FALSE(r.last_poll);
 }
 
-TEST(FormatTimestamp, Rfc3339Utc) {
-  auto t = WallClock::time_point(std::chrono::milliseconds(1700000000123LL));
-  EXPECT_EQ(FormatTimestamp(t), "2023-11-14T22:13:20.123Z");
-}
-
 }  // namespace
 }  // namespace pgrepl
