@@ -6,7 +6,7 @@
 #include <cstdlib>
 
 #include "exporter/collector/collector.h"
-#include "exporter/config/config.h"
+#include "exporter/config/flags.h"
 #include "exporter/pg/conninfo.h"
 #include "exporter/metrics/exporter_metrics.h"
 #include "exporter/poll/fleet.h"

@@ -1,10 +1,10 @@
-// The exporter's validated configuration, built from flags, environment
-// variables and an optional JSON file.
+// The exporter's configuration and its validation. ParseCommandLine
+// (exporter/config/flags.h) builds it from flags, environment variables and
+// the JSON config file (exporter/config/config_file.h).
 #ifndef PGREPL_EXPORTER_CONFIG_CONFIG_H_
 #define PGREPL_EXPORTER_CONFIG_CONFIG_H_
 
 #include <chrono>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -73,28 +73,11 @@ struct Config {
   std::string password;
 };
 
-// What the command line asks for.
-struct CommandLine {
-  enum class Action { kRun, kHelp, kVersion };
-  Action action = Action::kRun;
-  std::string text;  // help or version text for kHelp / kVersion
-  Config config;     // valid when action == kRun
-};
-
-// Looks up an environment variable; returns nullptr when unset.
-using EnvLookup = std::function<const char*(const char*)>;
-
-// Parses flags and the environment, reads the config file if one is given,
-// and validates the result. Every error is one line naming the problem.
-Result<CommandLine> ParseCommandLine(int argc, const char* const* argv,
-                                     const EnvLookup& env);
-
-// Parses the JSON config file text (see docs/configuration.md) into
-// clusters. `default_cluster` names clusters that give no name.
-Result<std::vector<ClusterConfig>> ParseConfigJson(
-    const std::string& text, const std::string& default_cluster);
-
-// Checks names, conninfos and intervals. Called by ParseCommandLine.
+// Checks the whole: at least one target; cluster and instance names
+// non-empty and unique; conninfos libpq accepts; poll interval, poll
+// timeout and connect timeout of at least 100ms; the telemetry path,
+// --heartbeat.id (when --heartbeat is on), the log level and format; and
+// --sidecar's one instance. Called by ParseCommandLine.
 Status Validate(const Config& config);
 
 // True when `id` is a valid --heartbeat.id: 1 to 63 letters, digits, '.',

@@ -132,7 +132,6 @@ Result<Rows> Connection::Query(const std::string& sql,
   }
   Rows rows;
   Status error;
-  bool have_rows = false;
   while (true) {
     while (PQisBusy(conn_)) {
       if (!WaitSocket(false, deadline)) {
@@ -165,7 +164,6 @@ Result<Rows> Connection::Query(const std::string& sql,
           }
         }
       }
-      have_rows = true;
     } else if (st != PGRES_COMMAND_OK && error.ok()) {
       error = Status::Query(LibpqError(PQresultErrorMessage(res)));
     }
@@ -178,7 +176,6 @@ Result<Rows> Connection::Query(const std::string& sql,
     return s;
   }
   if (!error.ok()) return error;
-  (void)have_rows;
   return rows;
 }
 
