@@ -21,8 +21,9 @@ class LineFormatter : public spdlog::formatter {
                       spdlog::level::to_string_view(m.level).size());
     if (level == "warning") level = "warn";
     std::string msg(m.payload.data(), m.payload.size());
-    std::string line = json_ ? FormatJson(FormatTimestamp(m.time), level, msg)
-                             : FormatLogfmt(FormatTimestamp(m.time), level, msg);
+    std::string line = json_
+                           ? FormatJson(FormatTimestamp(m.time), level, msg)
+                           : FormatLogfmt(FormatTimestamp(m.time), level, msg);
     line += '\n';
     dest.append(line.data(), line.data() + line.size());
   }
@@ -91,7 +92,8 @@ std::string FormatLogfmt(const std::string& time, const std::string& level,
   std::string text;
   std::vector<std::pair<std::string, std::string>> fields;
   SplitFields(msg, &text, &fields);
-  std::string out = "ts=" + time + " level=" + level + " msg=" + LogfmtValue(text);
+  std::string out =
+      "ts=" + time + " level=" + level + " msg=" + LogfmtValue(text);
   for (const auto& [k, v] : fields) out += " " + k + "=" + LogfmtValue(v);
   return out;
 }

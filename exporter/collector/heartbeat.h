@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
-#include "exporter/pg/rows.h"
 #include "exporter/base/status.h"
+#include "exporter/pg/rows.h"
 
 namespace pgrepl {
 

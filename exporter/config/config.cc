@@ -36,7 +36,8 @@ Status Validate(const Config& config) {
     std::set<std::string> names;
     for (const auto& t : c.instances) {
       if (t.name.empty()) {
-        return Status::Invalid("cluster \"" + c.name + "\": an instance name is empty");
+        return Status::Invalid("cluster \"" + c.name +
+                               "\": an instance name is empty");
       }
       if (!names.insert(t.name).second) {
         return Status::Invalid("cluster \"" + c.name + "\": instance \"" +
@@ -44,8 +45,8 @@ Status Validate(const Config& config) {
       }
       auto parsed = ParseConninfo(t.conninfo);
       if (!parsed.ok()) {
-        return Status::Invalid("instance \"" + t.name + "\": " +
-                               parsed.status().message());
+        return Status::Invalid("instance \"" + t.name +
+                               "\": " + parsed.status().message());
       }
     }
     if (!c.discovery.host.empty()) {
@@ -54,8 +55,8 @@ Status Validate(const Config& config) {
       }
       auto parsed = ParseConninfo(c.discovery.base_conninfo);
       if (!parsed.ok()) {
-        return Status::Invalid("cluster \"" + c.name + "\" discovery: " +
-                               parsed.status().message());
+        return Status::Invalid("cluster \"" + c.name +
+                               "\" discovery: " + parsed.status().message());
       }
     }
   }
@@ -78,7 +79,8 @@ Status Validate(const Config& config) {
   static const std::set<std::string> kLevels = {"trace", "debug", "info",
                                                 "warn", "error"};
   if (!kLevels.count(config.log_level)) {
-    return Status::Invalid("--log.level must be one of trace, debug, info, warn, error");
+    return Status::Invalid(
+        "--log.level must be one of trace, debug, info, warn, error");
   }
   if (config.log_format != "logfmt" && config.log_format != "json") {
     return Status::Invalid("--log.format must be logfmt or json");
@@ -91,9 +93,10 @@ Status Validate(const Config& config) {
       discovery = discovery || !c.discovery.host.empty();
     }
     if (instances != 1 || discovery) {
-      return Status::Invalid("--sidecar needs exactly one configured instance, got " +
-                             std::to_string(instances) +
-                             (discovery ? " plus replica discovery" : ""));
+      return Status::Invalid(
+          "--sidecar needs exactly one configured instance, got " +
+          std::to_string(instances) +
+          (discovery ? " plus replica discovery" : ""));
     }
   }
   return Status::Ok();

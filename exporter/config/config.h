@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "exporter/config/lag_limit.h"
 #include "exporter/base/status.h"
+#include "exporter/config/lag_limit.h"
 #include "exporter/config/web_config.h"
 
 namespace pgrepl {
@@ -24,7 +24,7 @@ struct InstanceTarget {
 // Replicas found by resolving one DNS name every poll cycle (Kubernetes
 // headless Service). Every address becomes one replica instance.
 struct ReplicaDiscovery {
-  std::string host;           // empty: discovery off
+  std::string host;  // empty: discovery off
   int port = 5432;
   std::string base_conninfo;  // user, dbname...; host/port are appended
 };

@@ -31,7 +31,8 @@ Result<InstanceTarget> TargetFromJson(const nlohmann::json& j, bool primary,
     return Status::Invalid(where + ": expected a conninfo string or an object");
   }
   auto parsed = ParseConninfo(t.conninfo);
-  if (!parsed.ok()) return Status::Invalid(where + ": " + parsed.status().message());
+  if (!parsed.ok())
+    return Status::Invalid(where + ": " + parsed.status().message());
   if (t.name.empty()) t.name = TargetName(parsed.value());
   return t;
 }
@@ -50,7 +51,8 @@ Result<ClusterConfig> ClusterFromJson(const nlohmann::json& j, size_t index,
   ClusterConfig c;
   c.name = default_name;
   if (j.contains("name")) {
-    if (!j["name"].is_string()) return Status::Invalid(where + ".name: expected a string");
+    if (!j["name"].is_string())
+      return Status::Invalid(where + ".name: expected a string");
     c.name = j["name"].get<std::string>();
   }
   if (j.contains("primary")) {
@@ -73,18 +75,22 @@ Result<ClusterConfig> ClusterFromJson(const nlohmann::json& j, size_t index,
     const auto& d = j["replica_discovery"];
     std::string dw = where + ".replica_discovery";
     if (!d.is_object() || !d.contains("host") || !d["host"].is_string()) {
-      return Status::Invalid(dw + ": expected {\"host\": ..., \"port\": ..., \"conninfo\": ...}");
+      return Status::Invalid(
+          dw + ": expected {\"host\": ..., \"port\": ..., \"conninfo\": ...}");
     }
     c.discovery.host = d["host"].get<std::string>();
     if (d.contains("port")) {
-      if (!d["port"].is_number_integer()) return Status::Invalid(dw + ".port: expected an integer");
+      if (!d["port"].is_number_integer())
+        return Status::Invalid(dw + ".port: expected an integer");
       // Range-checked before narrowing to int, so 4294975376 is not 8080.
       int64_t port = d["port"].get<int64_t>();
-      if (port < 1 || port > 65535) return Status::Invalid(dw + ".port: expected 1 to 65535");
+      if (port < 1 || port > 65535)
+        return Status::Invalid(dw + ".port: expected 1 to 65535");
       c.discovery.port = static_cast<int>(port);
     }
     if (d.contains("conninfo")) {
-      if (!d["conninfo"].is_string()) return Status::Invalid(dw + ".conninfo: expected a string");
+      if (!d["conninfo"].is_string())
+        return Status::Invalid(dw + ".conninfo: expected a string");
       c.discovery.base_conninfo = d["conninfo"].get<std::string>();
     }
   }

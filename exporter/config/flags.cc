@@ -68,17 +68,21 @@ std::string EnvOr(const EnvLookup& env, const char* name,
 void DefineFlags(CLI::App* app, RawFlags* raw, Config* cfg) {
   app->option_defaults()->always_capture_default();
   app->add_option("--primary", raw->primaries,
-                  "conninfo or URI of a primary (repeatable)")->take_all();
+                  "conninfo or URI of a primary (repeatable)")
+      ->take_all();
   app->add_option("--replica", raw->replicas,
-                  "conninfo or URI of a replica (repeatable)")->take_all();
-  app->add_option("--cluster", raw->cluster,
-                  "value of the `cluster` label for --primary/--replica/DB_HOST targets");
+                  "conninfo or URI of a replica (repeatable)")
+      ->take_all();
+  app->add_option(
+      "--cluster", raw->cluster,
+      "value of the `cluster` label for --primary/--replica/DB_HOST targets");
   app->add_option("--config.file", raw->config_file,
                   "JSON file describing several clusters");
   app->add_option("--poll.interval", raw->poll_interval,
                   "time between polls of each instance (default 1s)");
-  app->add_option("--poll.timeout", raw->poll_timeout,
-                  "client-side bound on one poll: connect plus queries (default 2s)");
+  app->add_option(
+      "--poll.timeout", raw->poll_timeout,
+      "client-side bound on one poll: connect plus queries (default 2s)");
   app->add_option("--pg.connect-timeout", raw->connect_timeout,
                   "bound on establishing a connection (default 2s)");
   app->add_option("--pg.reconnect-backoff-max", raw->reconnect_backoff_max,
@@ -89,12 +93,14 @@ void DefineFlags(CLI::App* app, RawFlags* raw, Config* cfg) {
                   "path of the metrics endpoint");
   app->add_option("--web.config.file", cfg->web_config_file,
                   "exporter-toolkit web config (YAML): TLS and basic auth");
-  app->add_flag("--sidecar", cfg->sidecar,
-                "watch exactly one local instance; health checks default to it");
+  app->add_flag(
+      "--sidecar", cfg->sidecar,
+      "watch exactly one local instance; health checks default to it");
   app->add_option("--health.replica-max-lag", raw->replica_max_lag,
                   "lag limit of /replica and /read-only without ?max_lag=: a "
                   "duration (5s) or a size (16MB) (default 5s)");
-  app->add_option("--log.level", cfg->log_level, "trace, debug, info, warn or error");
+  app->add_option("--log.level", cfg->log_level,
+                  "trace, debug, info, warn or error");
   app->add_option("--log.format", cfg->log_format, "logfmt or json");
   app->add_flag("--heartbeat", cfg->heartbeat,
                 "write a heartbeat row on the primary every poll and measure "
@@ -110,8 +116,8 @@ void DefineFlags(CLI::App* app, RawFlags* raw, Config* cfg) {
 // password is kept only up to its first ": ".
 Status FromParseError(const CLI::ParseError& e) {
   std::string msg = e.what();
-  if (auto colon = msg.find(": "); colon != std::string::npos &&
-                                   msg.find("password") != std::string::npos) {
+  if (auto colon = msg.find(": ");
+      colon != std::string::npos && msg.find("password") != std::string::npos) {
     msg = msg.substr(0, colon);
   }
   return Status::Invalid(msg);
@@ -142,7 +148,8 @@ Status SetReplicaMaxLag(const RawFlags& raw, Config* cfg) {
   if (raw.replica_max_lag.empty()) return Status::Ok();
   auto limit = ParseLagLimit(raw.replica_max_lag);
   if (!limit.ok()) {
-    return Status::Invalid("--health.replica-max-lag: " + limit.status().message());
+    return Status::Invalid("--health.replica-max-lag: " +
+                           limit.status().message());
   }
   cfg->health_replica_max_lag = limit.value();
   return Status::Ok();
@@ -167,8 +174,9 @@ Status AddFlagTargets(const RawFlags& raw, Config* cfg) {
     for (const auto& conninfo : *list) {
       auto parsed = ParseConninfo(conninfo);
       if (!parsed.ok()) {
-        return Status::Invalid(std::string(primary ? "--primary" : "--replica") +
-                               ": " + parsed.status().message());
+        return Status::Invalid(
+            std::string(primary ? "--primary" : "--replica") + ": " +
+            parsed.status().message());
       }
       c.instances.push_back({TargetName(parsed.value()), conninfo, primary});
     }
@@ -211,7 +219,8 @@ Status AddEnvironmentTargets(const EnvLookup& env, const std::string& cluster,
   if (has_primary) {
     std::string conninfo = base + " host=" + db_host + " port=" + port;
     auto parsed = ParseConninfo(conninfo);
-    if (!parsed.ok()) return Status::Invalid("DB_HOST: " + parsed.status().message());
+    if (!parsed.ok())
+      return Status::Invalid("DB_HOST: " + parsed.status().message());
     c.instances.push_back({db_host, conninfo, true});
   }
   if (has_replicas) {
@@ -233,7 +242,8 @@ Status SetPassword(const EnvLookup& env, Config* cfg) {
   if (const char* file = env("PGREPL_PASSWORD_FILE"); file && *file) {
     auto text = ReadFile(file);
     if (!text.ok()) {
-      return Status::Invalid(std::string("cannot read PGREPL_PASSWORD_FILE ") + file);
+      return Status::Invalid(std::string("cannot read PGREPL_PASSWORD_FILE ") +
+                             file);
     }
     cfg->password = text.value();
     while (!cfg->password.empty() &&

@@ -50,8 +50,8 @@ bool DecodeBase64(std::string_view in, std::string* out) {
 BasicAuth::BasicAuth(std::map<std::string, std::string> users)
     : users_(std::move(users)) {}
 
-std::optional<std::pair<std::string, std::string>> BasicAuth::ParseAuthorization(
-    std::string_view header) {
+std::optional<std::pair<std::string, std::string>>
+BasicAuth::ParseAuthorization(std::string_view header) {
   if (header.size() > kMaxHeader) return std::nullopt;
   constexpr std::string_view kScheme = "Basic ";
   if (header.size() <= kScheme.size() ||

@@ -21,33 +21,39 @@ std::optional<double> LagOf(const LagSample& sample, LagLimit::Kind kind) {
   return sample.bytes;
 }
 
-HealthVerdict Verdict(bool ok, const InstanceSnapshot& s, const std::string& why) {
+HealthVerdict Verdict(bool ok, const InstanceSnapshot& s,
+                      const std::string& why) {
   return {ok, s.cluster + "/" + s.instance + ": " + why};
 }
 
 HealthVerdict DecideReplica(const InstanceSnapshot& s, const LagWindow& recent,
                             const LagLimit& limit, const HealthPolicy& policy) {
   if (!s.wal_receiver) {
-    return Verdict(false, s, "replica's WAL receiver is not running (stream broken)");
+    return Verdict(false, s,
+                   "replica's WAL receiver is not running (stream broken)");
   }
   if (s.wal_receiver->status != "streaming") {
-    return Verdict(false, s, "replica's WAL receiver is " +
-                                 OneLine(s.wal_receiver->status, kQuoteLimit) +
-                                 ", not streaming");
+    return Verdict(false, s,
+                   "replica's WAL receiver is " +
+                       OneLine(s.wal_receiver->status, kQuoteLimit) +
+                       ", not streaming");
   }
   LagSample now_sample;
   if (s.replica_lag_seconds) now_sample.seconds = *s.replica_lag_seconds;
   now_sample.bytes = s.replica_lag_bytes;
   std::optional<double> lag = LagOf(now_sample, limit.kind);
-  const char* what = limit.kind == LagLimit::Kind::kSeconds ? "lag" : "byte lag";
+  const char* what =
+      limit.kind == LagLimit::Kind::kSeconds ? "lag" : "byte lag";
   if (!lag) return Verdict(false, s, std::string(what) + " unknown");
   if (*lag >= limit.value) {
-    return Verdict(false, s, std::string(what) + " " + FormatLag(*lag, limit.kind) +
-                                 " is not under max_lag " + limit.text);
+    return Verdict(false, s,
+                   std::string(what) + " " + FormatLag(*lag, limit.kind) +
+                       " is not under max_lag " + limit.text);
   }
   // Anti-flap: the previous polls must have been under the limit too. The
   // newest sample of `recent` is this snapshot's own, already checked.
-  for (size_t ago = 1; ago < policy.stable_polls && ago < recent.size(); ++ago) {
+  for (size_t ago = 1; ago < policy.stable_polls && ago < recent.size();
+       ++ago) {
     std::optional<double> old = LagOf(recent.Get(ago), limit.kind);
     if (!old || *old >= limit.value) {
       return Verdict(false, s,
@@ -57,18 +63,22 @@ HealthVerdict DecideReplica(const InstanceSnapshot& s, const LagWindow& recent,
                          std::to_string(policy.stable_polls) + " polls");
     }
   }
-  return Verdict(true, s, "streaming replica, " + std::string(what) + " " +
-                              FormatLag(*lag, limit.kind) + " under max_lag " +
-                              limit.text);
+  return Verdict(true, s,
+                 "streaming replica, " + std::string(what) + " " +
+                     FormatLag(*lag, limit.kind) + " under max_lag " +
+                     limit.text);
 }
 
 }  // namespace
 
 const char* HealthCheckName(HealthCheck check) {
   switch (check) {
-    case HealthCheck::kPrimary: return "primary";
-    case HealthCheck::kReplica: return "replica";
-    case HealthCheck::kReadOnly: return "read-only";
+    case HealthCheck::kPrimary:
+      return "primary";
+    case HealthCheck::kReplica:
+      return "replica";
+    case HealthCheck::kReadOnly:
+      return "read-only";
   }
   return "unknown";
 }
@@ -95,18 +105,22 @@ HealthVerdict DecideHealth(HealthCheck check, const InstanceSnapshot& s,
                   std::chrono::duration<double>(age).count());
     return Verdict(false, s, buf);
   }
-  if (!s.up) return Verdict(false, s, "down: " + OneLine(s.last_error, kQuoteLimit));
+  if (!s.up)
+    return Verdict(false, s, "down: " + OneLine(s.last_error, kQuoteLimit));
   if (!s.recovery) return Verdict(false, s, "role unknown");
   const bool primary = !s.recovery->in_recovery;
   switch (check) {
     case HealthCheck::kPrimary:
-      return primary ? Verdict(true, s, "writable primary (not in recovery)")
-                     : Verdict(false, s, "in recovery (a replica), not writable");
+      return primary
+                 ? Verdict(true, s, "writable primary (not in recovery)")
+                 : Verdict(false, s, "in recovery (a replica), not writable");
     case HealthCheck::kReadOnly:
-      if (primary) return Verdict(true, s, "primary (read-write), serves reads");
+      if (primary)
+        return Verdict(true, s, "primary (read-write), serves reads");
       return DecideReplica(s, recent, limit, policy);
     case HealthCheck::kReplica:
-      if (primary) return Verdict(false, s, "not in recovery (a primary), not a replica");
+      if (primary)
+        return Verdict(false, s, "not in recovery (a primary), not a replica");
       return DecideReplica(s, recent, limit, policy);
   }
   return Verdict(false, s, "unknown check");

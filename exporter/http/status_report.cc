@@ -13,8 +13,9 @@ namespace {
 
 using WallClock = InstanceSnapshot::WallClock;
 
-std::vector<StandbyStatus> Standbys(const InstanceSnapshot& primary,
-                                    const std::vector<const InstanceSnapshot*>& cluster) {
+std::vector<StandbyStatus> Standbys(
+    const InstanceSnapshot& primary,
+    const std::vector<const InstanceSnapshot*>& cluster) {
   std::vector<StandbyStatus> out;
   const std::vector<StandbyRow> none;
   const auto& rows = primary.standbys ? *primary.standbys : none;
@@ -25,20 +26,21 @@ std::vector<StandbyStatus> Standbys(const InstanceSnapshot& primary,
     if (e.connected) continue;  // listed above with its row
     out.push_back({e.name, e.slot, false, "", ""});
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return a.name < b.name;
-  });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
   return out;
 }
 
-void SetLag(const InstanceSnapshot& s, const LagLimit& limit, InstanceStatus* out) {
+void SetLag(const InstanceSnapshot& s, const LagLimit& limit,
+            InstanceStatus* out) {
   if (s.replica_lag_seconds && !std::isnan(*s.replica_lag_seconds)) {
     out->lag_seconds = *s.replica_lag_seconds;
   }
   out->lag_bytes = s.replica_lag_bytes;
   if (out->role != "replica") return;
-  std::optional<double> lag =
-      limit.kind == LagLimit::Kind::kSeconds ? out->lag_seconds : out->lag_bytes;
+  std::optional<double> lag = limit.kind == LagLimit::Kind::kSeconds
+                                  ? out->lag_seconds
+                                  : out->lag_bytes;
   bool streaming = s.wal_receiver && s.wal_receiver->status == "streaming";
   if (!lag || !streaming) {
     out->lag_band = LagBand::kBad;
@@ -61,8 +63,9 @@ InstanceStatus StatusOf(const SnapshotStore::Entry& entry,
   out.discovered = s.discovered;
   out.polled = s.polled;
   out.up = s.up;
-  out.role = (s.up && s.recovery) ? (s.recovery->in_recovery ? "replica" : "primary")
-                                  : "unknown";
+  out.role = (s.up && s.recovery)
+                 ? (s.recovery->in_recovery ? "replica" : "primary")
+                 : "unknown";
   SetLag(s, policy.default_limit, &out);
   if (out.role == "replica") out.wal_receiver = s.wal_receiver;
   if (s.recovery) out.replay_paused = s.recovery->replay_paused;
@@ -87,10 +90,14 @@ InstanceStatus StatusOf(const SnapshotStore::Entry& entry,
 
 const char* LagBandName(LagBand band) {
   switch (band) {
-    case LagBand::kNone: return "none";
-    case LagBand::kGood: return "ok";
-    case LagBand::kWarn: return "warn";
-    case LagBand::kBad: return "bad";
+    case LagBand::kNone:
+      return "none";
+    case LagBand::kGood:
+      return "ok";
+    case LagBand::kWarn:
+      return "warn";
+    case LagBand::kBad:
+      return "bad";
   }
   return "none";
 }

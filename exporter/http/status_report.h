@@ -54,7 +54,7 @@ struct InstanceStatus {
 
 struct ClusterStatus {
   std::string name;
-  int primaries = 0;  // up and not in recovery
+  int primaries = 0;                      // up and not in recovery
   std::vector<InstanceStatus> instances;  // primaries first, then by name
 };
 
@@ -62,7 +62,7 @@ struct StatusReport {
   static constexpr int kVersion = 1;  // of the /status JSON schema
   InstanceSnapshot::WallClock::time_point generated_at;
   std::optional<InstanceSnapshot::WallClock::time_point> last_poll;  // newest
-  LagLimit lag_limit;  // --health.replica-max-lag
+  LagLimit lag_limit;                   // --health.replica-max-lag
   std::vector<ClusterStatus> clusters;  // by name
 };
 

@@ -108,7 +108,8 @@ Status Connection::Connect(Clock::time_point deadline,
     Close();
     return r.status().kind() == Status::Kind::kTimeout
                ? r.status()
-               : Status::Connect("session setup failed: " + r.status().message());
+               : Status::Connect("session setup failed: " +
+                                 r.status().message());
   }
   return Status::Ok();
 }
@@ -127,7 +128,8 @@ Result<Rows> Connection::Query(const std::string& sql,
     if (f == 0) break;
     if (f < 0 || !WaitSocket(true, deadline)) {
       Close();
-      return f < 0 ? Status::Query("send failed") : Status::Timeout("query send timed out");
+      return f < 0 ? Status::Query("send failed")
+                   : Status::Timeout("query send timed out");
     }
   }
   Rows rows;
@@ -159,8 +161,8 @@ Result<Rows> Connection::Query(const std::string& sql,
           if (PQgetisnull(res, r, c)) {
             rows.values[r].emplace_back(std::nullopt);
           } else {
-            rows.values[r].emplace_back(std::string(PQgetvalue(res, r, c),
-                                                    PQgetlength(res, r, c)));
+            rows.values[r].emplace_back(
+                std::string(PQgetvalue(res, r, c), PQgetlength(res, r, c)));
           }
         }
       }

@@ -22,7 +22,8 @@ TEST(Bcrypt, VerifyWithEveryBcryptPrefix) {
 TEST(Bcrypt, UnsupportedHashes) {
   EXPECT_FALSE(IsSupportedBcryptHash("secret"));
   EXPECT_FALSE(IsSupportedBcryptHash(""));
-  EXPECT_FALSE(IsSupportedBcryptHash("$6$salt$abc"));  // sha512crypt: not bcrypt
+  EXPECT_FALSE(
+      IsSupportedBcryptHash("$6$salt$abc"));  // sha512crypt: not bcrypt
   EXPECT_FALSE(IsSupportedBcryptHash("$2b$04$tooshort"));
   EXPECT_FALSE(VerifyBcrypt("x", "garbage"));
 }

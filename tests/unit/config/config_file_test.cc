@@ -79,14 +79,16 @@ TEST(ConfigFile, ErrorsNameThePlace) {
 TEST(ConfigFile, JsonDiscoveryPortOutOfRange) {
   auto parse = [](const std::string& port) {
     return ParseConfigJson(R"({"clusters": [{"name": "a", "replica_discovery":
-                               {"host": "r", "port": )" + port + "}}]}",
+                               {"host": "r", "port": )" +
+                               port + "}}]}",
                            "default");
   };
   for (const char* port : {"4294975376", "18446744073709551615", "-4294961864",
                            "0", "-1", "65536"}) {
     auto r = parse(port);
     EXPECT_FALSE(r.ok()) << port;
-    if (!r.ok()) EXPECT_NE(r.status().message().find(".port"), std::string::npos);
+    if (!r.ok())
+      EXPECT_NE(r.status().message().find(".port"), std::string::npos);
   }
   auto r = parse("65535");
   ASSERT_TRUE(r.ok()) << r.status().message();

@@ -28,7 +28,8 @@ Result<CommandLine> Parse(std::vector<std::string> args, const Env& env = {}) {
   args.insert(args.begin(), "pgrepl_exporter");
   std::vector<const char*> argv;
   for (const auto& a : args) argv.push_back(a.c_str());
-  return ParseCommandLine(static_cast<int>(argv.size()), argv.data(), env.lookup());
+  return ParseCommandLine(static_cast<int>(argv.size()), argv.data(),
+                          env.lookup());
 }
 
 std::string TempFile(const std::string& content) {
@@ -42,9 +43,10 @@ std::string TempFile(const std::string& content) {
 }
 
 TEST(Flags, TargetsMakeOneCluster) {
-  auto r = Parse({"--primary=host=p port=5432", "--replica=host=r1 port=5433",
-                  "--replica", "postgresql://u@r2:5434/db", "--cluster=payments",
-                  "--poll.interval=500ms", "--web.listen-address=127.0.0.1:19999"});
+  auto r =
+      Parse({"--primary=host=p port=5432", "--replica=host=r1 port=5433",
+             "--replica", "postgresql://u@r2:5434/db", "--cluster=payments",
+             "--poll.interval=500ms", "--web.listen-address=127.0.0.1:19999"});
   ASSERT_TRUE(r.ok()) << r.status().message();
   const Config& c = r.value().config;
   ASSERT_EQ(c.clusters.size(), 1u);
@@ -75,9 +77,10 @@ TEST(Flags, HelpAndVersion) {
   ASSERT_TRUE(h.ok());
   EXPECT_EQ(h.value().action, CommandLine::Action::kHelp);
   for (const char* documented :
-       {"--primary", "--replica", "--cluster", "--config.file", "--poll.interval",
-        "--web.listen-address", "--web.telemetry-path", "--log.level",
-        "--log.format", "DB_HOST", "DB_REPLICA_HOST", "PGREPL_PASSWORD_FILE"}) {
+       {"--primary", "--replica", "--cluster", "--config.file",
+        "--poll.interval", "--web.listen-address", "--web.telemetry-path",
+        "--log.level", "--log.format", "DB_HOST", "DB_REPLICA_HOST",
+        "PGREPL_PASSWORD_FILE"}) {
     EXPECT_NE(h.value().text.find(documented), std::string::npos) << documented;
   }
   auto v = Parse({"--version"});
@@ -120,7 +123,8 @@ TEST(Flags, JsonFileDescribesSeveralClusters) {
     {"name": "a", "primary": {"name": "pa", "conninfo": "host=h1 port=1"},
      "replicas": ["host=h2 port=2", {"name": "ra2", "conninfo": "host=h3"}]},
     {"name": "b", "primary": "host=h4",
-     "replica_discovery": {"host": "rep.svc", "port": 6432, "conninfo": "user=m"}}
+     "replica_discovery": {"host": "rep.svc", "port": 6432,
+                           "conninfo": "user=m"}}
   ]})");
   auto r = Parse({"--config.file=" + path});
   std::remove(path.c_str());
@@ -145,8 +149,11 @@ TEST(Flags, JsonErrors) {
       R"({"clusters": [{"name": "a", "primary": 5}]})",
       R"({"clusters": [{"name": "a", "primary": "host=x", "extra": 1}]})",
       R"({"clusters": [{"name": "a", "replicas": "host=x"}]})",
-      R"({"clusters": [{"name": "a", "primary": "host=x"}, {"name": "a", "primary": "host=y"}]})",
-      R"({"clusters": [{"name": "a", "primary": {"name": "x", "conninfo": "host=x"}, "replicas": [{"name": "x", "conninfo": "host=y"}]}]})",
+      R"({"clusters": [{"name": "a", "primary": "host=x"},
+                       {"name": "a", "primary": "host=y"}]})",
+      R"({"clusters": [{"name": "a",
+                        "primary": {"name": "x", "conninfo": "host=x"},
+                        "replicas": [{"name": "x", "conninfo": "host=y"}]}]})",
       R"({"clusters": [{"name": "a"}]})",
   };
   for (const auto& text : bad) {
@@ -177,7 +184,8 @@ TEST(Flags, ControlCharactersKeepErrorsOneLine) {
   }
   auto r = Parse({"--primary=host=p", "--poll.interval=1s\nx"});
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().message().find('\n'), std::string::npos) << r.status().message();
+  EXPECT_EQ(r.status().message().find('\n'), std::string::npos)
+      << r.status().message();
 }
 
 TEST(Flags, KubernetesEnvironment) {
@@ -209,7 +217,8 @@ TEST(Flags, PasswordFromFileWinsAndIsTrimmed) {
 
   Env env2;
   env2.vars = {{"PGREPL_PASSWORD", "from-env"}};
-  EXPECT_EQ(Parse({"--primary=host=p"}, env2).value().config.password, "from-env");
+  EXPECT_EQ(Parse({"--primary=host=p"}, env2).value().config.password,
+            "from-env");
 
   Env env3;
   env3.vars = {{"PGREPL_PASSWORD_FILE", "/nonexistent/pw"}};
@@ -235,23 +244,27 @@ TEST(Flags, HealthReplicaMaxLag) {
   EXPECT_EQ(def.value().config.health_replica_max_lag.text, "5s");
   auto size = Parse({"--primary=host=a", "--health.replica-max-lag=16MB"});
   ASSERT_TRUE(size.ok()) << size.status().message();
-  EXPECT_EQ(size.value().config.health_replica_max_lag.kind, LagLimit::Kind::kBytes);
+  EXPECT_EQ(size.value().config.health_replica_max_lag.kind,
+            LagLimit::Kind::kBytes);
   auto bad = Parse({"--primary=host=a", "--health.replica-max-lag=soon"});
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("--health.replica-max-lag"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("--health.replica-max-lag"),
+            std::string::npos);
 }
 
 TEST(Flags, WebConfigFile) {
   std::string path = TempFile("basic_auth_users:\n  alice: not-a-hash\n");
   auto bad = Parse({"--primary=host=a", "--web.config.file=" + path});
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("not a bcrypt hash"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("not a bcrypt hash"),
+            std::string::npos);
   EXPECT_EQ(bad.status().message().find("not-a-hash"), std::string::npos);
   std::string empty = TempFile("");
   auto ok = Parse({"--primary=host=a", "--web.config.file=" + empty});
   ASSERT_TRUE(ok.ok()) << ok.status().message();
   EXPECT_FALSE(ok.value().config.web.tls);
-  EXPECT_FALSE(Parse({"--primary=host=a", "--web.config.file=/nonexistent.yml"}).ok());
+  EXPECT_FALSE(
+      Parse({"--primary=host=a", "--web.config.file=/nonexistent.yml"}).ok());
   unlink(path.c_str());
   unlink(empty.c_str());
 }

@@ -28,12 +28,14 @@ TEST(BasicAuth, ParseAuthorization) {
 }
 
 TEST(BasicAuth, ParseAuthorizationRejects) {
-  for (const char* bad : {"", "Basic", "Basic ", "Bearer YWxpY2U6c2VjcmV0",
-                          "Basic YWxpY2U", "Basic YWxp!2U6", "Basic YWxpY2U=c2Vj",
-                          "Basic =YWx", "Basic YWxpY2U"  /* no colon */}) {
+  for (const char* bad :
+       {"", "Basic", "Basic ", "Bearer YWxpY2U6c2VjcmV0", "Basic YWxpY2U",
+        "Basic YWxp!2U6", "Basic YWxpY2U=c2Vj", "Basic =YWx",
+        "Basic YWxpY2U" /* no colon */}) {
     EXPECT_FALSE(BasicAuth::ParseAuthorization(bad)) << bad;
   }
-  EXPECT_FALSE(BasicAuth::ParseAuthorization("Basic " + std::string(5000, 'A')));
+  EXPECT_FALSE(
+      BasicAuth::ParseAuthorization("Basic " + std::string(5000, 'A')));
 }
 
 TEST(BasicAuth, Check) {

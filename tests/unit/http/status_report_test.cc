@@ -81,8 +81,8 @@ TEST(StatusReport, LagBands) {
   unknown->replica_lag_seconds = std::numeric_limits<double>::quiet_NaN();
   auto broken = Snap("c", "broken", false);
   broken->wal_receiver.reset();
-  StatusReport r = BuildStatusReport(Entries({good, warn, bad, unknown, broken}),
-                                     Policy(), kNow);
+  StatusReport r = BuildStatusReport(
+      Entries({good, warn, bad, unknown, broken}), Policy(), kNow);
   std::map<std::string, const InstanceStatus*> by;
   for (const auto& i : r.clusters[0].instances) by[i.name] = &i;
   EXPECT_EQ(by["good"]->lag_band, LagBand::kGood);
