@@ -5,16 +5,16 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "exporter/base/logging.h"
+#include "exporter/base/version.h"
 #include "exporter/collector/collector.h"
-#include "exporter/config/config.h"
+#include "exporter/config/flags.h"
+#include "exporter/http/http_server.h"
+#include "exporter/metrics/exporter_metrics.h"
+#include "exporter/model/snapshot_store.h"
 #include "exporter/pg/connection.h"
 #include "exporter/pg/conninfo.h"
-#include "exporter/metrics/exporter_metrics.h"
 #include "exporter/poll/fleet.h"
-#include "exporter/http/http_server.h"
-#include "exporter/base/logging.h"
-#include "exporter/model/snapshot_store.h"
-#include "exporter/base/version.h"
 
 int main(int argc, char** argv) {
   using pgrepl::CommandLine;
@@ -60,23 +60,26 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "pgrepl_exporter: error: %s\n", st.message().c_str());
     return 2;
   }
-  pgrepl::Log(spdlog::level::info, "starting",
-              {{"version", pgrepl::Version()},
-               {"listen", config.listen_address},
-               {"path", config.telemetry_path},
-               {"tls", config.web.tls ? "on" : "off"},
-               {"basic_auth_users", std::to_string(config.web.basic_auth_users.size())},
-               {"sidecar", config.sidecar ? "true" : "false"},
-               {"replica_max_lag", config.health_replica_max_lag.text}});
+  pgrepl::Log(
+      spdlog::level::info, "starting",
+      {{"version", pgrepl::Version()},
+       {"listen", config.listen_address},
+       {"path", config.telemetry_path},
+       {"tls", config.web.tls ? "on" : "off"},
+       {"basic_auth_users", std::to_string(config.web.basic_auth_users.size())},
+       {"sidecar", config.sidecar ? "true" : "false"},
+       {"replica_max_lag", config.health_replica_max_lag.text}});
   for (const auto& c : config.clusters) {
     for (const auto& t : c.instances) {
       pgrepl::Log(spdlog::level::info, "target",
-                  {{"cluster", c.name}, {"instance", t.name},
+                  {{"cluster", c.name},
+                   {"instance", t.name},
                    {"conninfo", pgrepl::RedactConninfo(t.conninfo)}});
     }
     if (!c.discovery.host.empty()) {
       pgrepl::Log(spdlog::level::info, "replica discovery",
-                  {{"cluster", c.name}, {"host", c.discovery.host},
+                  {{"cluster", c.name},
+                   {"host", c.discovery.host},
                    {"port", std::to_string(c.discovery.port)}});
     }
   }

@@ -5,24 +5,12 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <ctime>
 #include <nlohmann/json.hpp>
+
+#include "exporter/base/text.h"
 
 namespace pgrepl {
 namespace {
-
-std::string Iso8601(std::chrono::system_clock::time_point t) {
-  auto secs = std::chrono::system_clock::to_time_t(t);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                t.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[48];
-  std::snprintf(out, sizeof out, "%s.%03lldZ", buf, static_cast<long long>(ms));
-  return out;
-}
 
 class LineFormatter : public spdlog::formatter {
  public:
@@ -33,8 +21,9 @@ class LineFormatter : public spdlog::formatter {
                       spdlog::level::to_string_view(m.level).size());
     if (level == "warning") level = "warn";
     std::string msg(m.payload.data(), m.payload.size());
-    std::string line = json_ ? FormatJson(Iso8601(m.time), level, msg)
-                             : FormatLogfmt(Iso8601(m.time), level, msg);
+    std::string line = json_
+                           ? FormatJson(FormatTimestamp(m.time), level, msg)
+                           : FormatLogfmt(FormatTimestamp(m.time), level, msg);
     line += '\n';
     dest.append(line.data(), line.data() + line.size());
   }
@@ -65,7 +54,13 @@ void SplitFields(const std::string& payload, std::string* text,
   }
 }
 
-std::string Quote(const std::string& v) {
+// A logfmt value: as it is where logfmt needs no quotes, else in double
+// quotes, with '"' and backslash escaped by a backslash and a newline
+// written as \n. This is escaping, so a logfmt reader gets the value back,
+// and is kept apart from ScrubControlChars (exporter/base/text.h), which
+// only replaces bytes and cannot escape: the other C0 controls become ' '
+// here, and DEL is left as it is.
+std::string LogfmtValue(const std::string& v) {
   bool needs = v.empty();
   for (char c : v) {
     if (c == ' ' || c == '"' || c == '=' || c == '\\' ||
@@ -97,8 +92,9 @@ std::string FormatLogfmt(const std::string& time, const std::string& level,
   std::string text;
   std::vector<std::pair<std::string, std::string>> fields;
   SplitFields(msg, &text, &fields);
-  std::string out = "ts=" + time + " level=" + level + " msg=" + Quote(text);
-  for (const auto& [k, v] : fields) out += " " + k + "=" + Quote(v);
+  std::string out =
+      "ts=" + time + " level=" + level + " msg=" + LogfmtValue(text);
+  for (const auto& [k, v] : fields) out += " " + k + "=" + LogfmtValue(v);
   return out;
 }
 

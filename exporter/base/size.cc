@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "exporter/base/text.h"
 #include "exporter/base/units.h"
 
 namespace pgrepl {

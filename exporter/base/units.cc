@@ -1,5 +1,5 @@
-// Helpers shared by the parsers of values with a unit suffix (durations,
-// sizes, lag limits): scanning the number and quoting bad input.
+// The number scanner shared by the parsers of values with a unit suffix
+// (durations, sizes, lag limits).
 #include "exporter/base/units.h"
 
 #include <cctype>
@@ -16,15 +16,6 @@ std::string_view ScanDecimal(std::string_view text) {
     ++i;
   }
   return text.substr(0, i);
-}
-
-std::string QuoteInput(std::string_view text, size_t limit, bool mark_cut) {
-  std::string out;
-  for (char c : text.substr(0, limit)) {
-    out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  }
-  if (mark_cut && text.size() > limit) out += "...";
-  return out;
 }
 
 }  // namespace pgrepl

@@ -1,5 +1,5 @@
-// Helpers shared by the parsers of values with a unit suffix (durations,
-// sizes, lag limits): scanning the number and quoting bad input.
+// The number scanner shared by the parsers of values with a unit suffix
+// (durations, sizes, lag limits).
 #ifndef PGREPL_EXPORTER_BASE_UNITS_H_
 #define PGREPL_EXPORTER_BASE_UNITS_H_
 
@@ -13,12 +13,6 @@ namespace pgrepl {
 // it (signs, exponents, spaces, a second '.'). The prefix may be "" or ".",
 // which callers reject as not a number.
 std::string_view ScanDecimal(std::string_view text);
-
-// At most the first `limit` characters of text, each one outside printable
-// ASCII replaced by '?', and "..." when text was longer than that and
-// `mark_cut` is set: safe to echo in an error message or a reply.
-std::string QuoteInput(std::string_view text, size_t limit = 40,
-                       bool mark_cut = false);
 
 }  // namespace pgrepl
 

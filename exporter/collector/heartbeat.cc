@@ -2,7 +2,6 @@
 // primary every poll and reads it back on every replica.
 #include "exporter/collector/heartbeat.h"
 
-#include <cctype>
 #include <chrono>
 
 #include "exporter/base/metric_sink.h"
@@ -12,17 +11,6 @@
 #include "exporter/pg/values.h"
 
 namespace pgrepl {
-
-bool ValidHeartbeatId(const std::string& id) {
-  if (id.empty() || id.size() > 63) return false;
-  for (char c : id) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' &&
-        c != '-') {
-      return false;
-    }
-  }
-  return true;
-}
 
 // The session is read-only by default; this one transaction opts in.
 // One small row update per poll: about 150 bytes of WAL per second at a

@@ -14,7 +14,8 @@
 namespace pgrepl {
 
 // The table it needs is in docs/heartbeat.sql. `id` names this exporter's
-// row (letters, digits, '.', '_' and '-' only, checked by Config), so
+// row (letters, digits, '.', '_' and '-' only: ValidHeartbeatId in
+// exporter/config/config.h, checked by Validate), so
 // several exporters can share the table. `seq` is the exporter's wall clock
 // in milliseconds at the write: it only orders writes, and lag is measured
 // from when the exporter wrote each `seq`, on its own steady clock.
@@ -23,9 +24,6 @@ std::string HeartbeatReadSql(const std::string& id);
 
 // The `seq` visible on a replica; nullopt when the row is not there yet.
 std::optional<int64_t> ParseHeartbeatRow(const Rows& rows);
-
-// True when `id` is safe to embed in the SQL above.
-bool ValidHeartbeatId(const std::string& id);
 
 // On a primary, writes this poll's `seq` and records when, in the
 // cluster's heartbeat history; on a replica, reads the `seq` it sees and

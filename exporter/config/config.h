@@ -1,15 +1,15 @@
-// The exporter's validated configuration, built from flags, environment
-// variables and an optional JSON file.
+// The exporter's configuration and its validation. ParseCommandLine
+// (exporter/config/flags.h) builds it from flags, environment variables and
+// the JSON config file (exporter/config/config_file.h).
 #ifndef PGREPL_EXPORTER_CONFIG_CONFIG_H_
 #define PGREPL_EXPORTER_CONFIG_CONFIG_H_
 
 #include <chrono>
-#include <functional>
 #include <string>
 #include <vector>
 
-#include "exporter/config/lag_limit.h"
 #include "exporter/base/status.h"
+#include "exporter/config/lag_limit.h"
 #include "exporter/config/web_config.h"
 
 namespace pgrepl {
@@ -24,7 +24,7 @@ struct InstanceTarget {
 // Replicas found by resolving one DNS name every poll cycle (Kubernetes
 // headless Service). Every address becomes one replica instance.
 struct ReplicaDiscovery {
-  std::string host;           // empty: discovery off
+  std::string host;  // empty: discovery off
   int port = 5432;
   std::string base_conninfo;  // user, dbname...; host/port are appended
 };
@@ -73,29 +73,17 @@ struct Config {
   std::string password;
 };
 
-// What the command line asks for.
-struct CommandLine {
-  enum class Action { kRun, kHelp, kVersion };
-  Action action = Action::kRun;
-  std::string text;  // help or version text for kHelp / kVersion
-  Config config;     // valid when action == kRun
-};
-
-// Looks up an environment variable; returns nullptr when unset.
-using EnvLookup = std::function<const char*(const char*)>;
-
-// Parses flags and the environment, reads the config file if one is given,
-// and validates the result. Every error is one line naming the problem.
-Result<CommandLine> ParseCommandLine(int argc, const char* const* argv,
-                                     const EnvLookup& env);
-
-// Parses the JSON config file text (see docs/configuration.md) into
-// clusters. `default_cluster` names clusters that give no name.
-Result<std::vector<ClusterConfig>> ParseConfigJson(
-    const std::string& text, const std::string& default_cluster);
-
-// Checks names, conninfos and intervals. Called by ParseCommandLine.
+// Checks the whole: at least one target; cluster and instance names
+// non-empty and unique; conninfos libpq accepts; poll interval, poll
+// timeout and connect timeout of at least 100ms; the telemetry path,
+// --heartbeat.id (when --heartbeat is on), the log level and format; and
+// --sidecar's one instance. Called by ParseCommandLine.
 Status Validate(const Config& config);
+
+// True when `id` is a valid --heartbeat.id: 1 to 63 letters, digits, '.',
+// '_' or '-', so it is safe to embed in the heartbeat SQL
+// (exporter/collector/heartbeat.h).
+bool ValidHeartbeatId(const std::string& id);
 
 }  // namespace pgrepl
 

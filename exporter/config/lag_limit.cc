@@ -4,7 +4,7 @@
 
 #include "exporter/base/duration.h"
 #include "exporter/base/size.h"
-#include "exporter/base/units.h"
+#include "exporter/base/text.h"
 
 namespace pgrepl {
 

@@ -4,11 +4,10 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
-#include "exporter/http/basic_auth.h"
+#include "exporter/base/bcrypt.h"
+#include "exporter/base/text.h"
 
 namespace pgrepl {
 namespace {
@@ -36,17 +35,18 @@ std::string JoinPath(const std::string& base_dir, const std::string& path) {
 Status CheckKeys(const YAML::Node& node, const std::string& where,
                  const std::set<std::string>& allowed) {
   if (!node.IsMap()) {
-    return Status::Invalid((where.empty() ? "top level" : where) + ": expected a mapping");
+    return Status::Invalid((where.empty() ? "top level" : where) +
+                           ": expected a mapping");
   }
   for (const auto& kv : node) {
-    if (!kv.first.IsScalar()) return Status::Invalid(where + ": keys must be strings");
+    if (!kv.first.IsScalar())
+      return Status::Invalid(where + ": keys must be strings");
     std::string key = kv.first.Scalar();
     if (!allowed.count(key)) {
-      return Status::Invalid((where.empty() ? "" : where + ": ") + "unknown key \"" +
-                             key + "\"" +
-                             (key == "http_server_config"
-                                  ? " (not supported by pgrepl_exporter)"
-                                  : ""));
+      return Status::Invalid(
+          (where.empty() ? "" : where + ": ") + "unknown key \"" + key + "\"" +
+          (key == "http_server_config" ? " (not supported by pgrepl_exporter)"
+                                       : ""));
     }
   }
   return Status::Ok();
@@ -57,7 +57,8 @@ Result<std::string> Scalar(const YAML::Node& node, const std::string& where) {
   return node.Scalar();
 }
 
-Result<TlsVersion> VersionFrom(const YAML::Node& node, const std::string& where) {
+Result<TlsVersion> VersionFrom(const YAML::Node& node,
+                               const std::string& where) {
   auto text = Scalar(node, where);
   if (!text.ok()) return text.status();
   for (const auto& [name, v] : kVersions) {
@@ -66,7 +67,8 @@ Result<TlsVersion> VersionFrom(const YAML::Node& node, const std::string& where)
   return Status::Invalid(where + ": expected TLS10, TLS11, TLS12 or TLS13");
 }
 
-Result<TlsServerConfig> TlsFrom(const YAML::Node& node, const std::string& base_dir) {
+Result<TlsServerConfig> TlsFrom(const YAML::Node& node,
+                                const std::string& base_dir) {
   const std::string where = "tls_server_config";
   Status st = CheckKeys(node, where,
                         {"cert_file", "key_file", "client_ca_file",
@@ -81,8 +83,10 @@ Result<TlsServerConfig> TlsFrom(const YAML::Node& node, const std::string& base_
     if (!v.ok()) return v.status();
     *out = JoinPath(base_dir, v.value());
   }
-  if (tls.cert_file.empty()) return Status::Invalid(where + ".cert_file is required");
-  if (tls.key_file.empty()) return Status::Invalid(where + ".key_file is required");
+  if (tls.cert_file.empty())
+    return Status::Invalid(where + ".cert_file is required");
+  if (tls.key_file.empty())
+    return Status::Invalid(where + ".key_file is required");
   if (node["client_auth_type"]) {
     auto v = Scalar(node["client_auth_type"], where + ".client_auth_type");
     if (!v.ok()) return v.status();
@@ -94,9 +98,11 @@ Result<TlsServerConfig> TlsFrom(const YAML::Node& node, const std::string& base_
       }
     }
     if (!found) {
-      return Status::Invalid(where + ".client_auth_type: expected NoClientCert, "
-                             "RequestClientCert, RequireAnyClientCert, "
-                             "VerifyClientCertIfGiven or RequireAndVerifyClientCert");
+      return Status::Invalid(
+          where +
+          ".client_auth_type: expected NoClientCert, "
+          "RequestClientCert, RequireAnyClientCert, "
+          "VerifyClientCertIfGiven or RequireAndVerifyClientCert");
     }
   }
   if (node["min_version"]) {
@@ -116,10 +122,13 @@ Result<TlsServerConfig> TlsFrom(const YAML::Node& node, const std::string& base_
                   tls.client_auth == ClientAuth::kRequireAndVerifyClientCert;
   if (verifies && tls.client_ca_file.empty()) {
     return Status::Invalid(where + ": client_auth_type " +
-                           ClientAuthName(tls.client_auth) + " needs client_ca_file");
+                           ClientAuthName(tls.client_auth) +
+                           " needs client_ca_file");
   }
-  if (!tls.client_ca_file.empty() && tls.client_auth == ClientAuth::kNoClientCert) {
-    return Status::Invalid(where + ": client_ca_file is set but client_auth_type "
+  if (!tls.client_ca_file.empty() &&
+      tls.client_auth == ClientAuth::kNoClientCert) {
+    return Status::Invalid(where +
+                           ": client_ca_file is set but client_auth_type "
                            "is NoClientCert");
   }
   return tls;
@@ -150,8 +159,8 @@ Result<WebConfig> ParseWebConfigUnchecked(const std::string& yaml_text,
   try {
     root = YAML::Load(yaml_text);
   } catch (const YAML::Exception& e) {
-    return Status::Invalid("not valid YAML (line " + std::to_string(e.mark.line + 1) +
-                           ")");
+    return Status::Invalid("not valid YAML (line " +
+                           std::to_string(e.mark.line + 1) + ")");
   } catch (...) {
     return Status::Invalid("not valid YAML");
   }
@@ -167,22 +176,26 @@ Result<WebConfig> ParseWebConfigUnchecked(const std::string& yaml_text,
     }
     const YAML::Node users = root["basic_auth_users"];
     if (users && !users.IsNull()) {
-      if (!users.IsMap()) return Status::Invalid("basic_auth_users: expected a mapping");
+      if (!users.IsMap())
+        return Status::Invalid("basic_auth_users: expected a mapping");
       for (const auto& kv : users) {
         if (!kv.first.IsScalar() || !kv.second.IsScalar()) {
-          return Status::Invalid("basic_auth_users: expected user: bcrypt-hash pairs");
+          return Status::Invalid(
+              "basic_auth_users: expected user: bcrypt-hash pairs");
         }
         std::string user = kv.first.Scalar();
         // The hash is not echoed: it is a credential too.
         if (user.empty() || user.find(':') != std::string::npos) {
-          return Status::Invalid("basic_auth_users: a user name is empty or has ':'");
+          return Status::Invalid(
+              "basic_auth_users: a user name is empty or has ':'");
         }
-        if (!BasicAuth::IsSupportedHash(kv.second.Scalar())) {
+        if (!IsSupportedBcryptHash(kv.second.Scalar())) {
           return Status::Invalid("basic_auth_users." + user +
                                  ": not a bcrypt hash ($2a$, $2b$ or $2y$)");
         }
         if (!config.basic_auth_users.emplace(user, kv.second.Scalar()).second) {
-          return Status::Invalid("basic_auth_users." + user + ": defined twice");
+          return Status::Invalid("basic_auth_users." + user +
+                                 ": defined twice");
         }
       }
     }
@@ -200,26 +213,22 @@ Result<WebConfig> ParseWebConfig(const std::string& yaml_text,
   if (config.ok()) return config;
   // Messages quote keys and user names; a control character there
   // ("a\nb" in YAML) must not split the one line.
-  std::string message = config.status().message();
-  for (char& c : message) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  }
-  return Status::Invalid(message);
+  return Status::Invalid(ScrubControlChars(config.status().message()));
 }
 
 Result<WebConfig> LoadWebConfig(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Invalid("--web.config.file: cannot read " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Status::Invalid("--web.config.file: cannot read " + path);
+  auto text = ReadFile(path);
+  if (!text.ok()) {
+    return Status::Invalid("--web.config.file: " + text.status().message());
+  }
   std::string dir;
   if (auto slash = path.rfind('/'); slash != std::string::npos) {
     dir = path.substr(0, slash == 0 ? 1 : slash);
   }
-  auto config = ParseWebConfig(ss.str(), dir);
+  auto config = ParseWebConfig(text.value(), dir);
   if (!config.ok()) {
-    return Status::Invalid("--web.config.file " + path + ": " + config.status().message());
+    return Status::Invalid("--web.config.file " + path + ": " +
+                           config.status().message());
   }
   return config;
 }

@@ -1,13 +1,11 @@
 // BasicAuth: HTTP basic authentication against bcrypt password hashes,
-// verified by libcrypt (libxcrypt), as exporter-toolkit's basic_auth_users.
+// verified by VerifyBcrypt (exporter/base/bcrypt.h), as exporter-toolkit's
+// basic_auth_users.
 #include "exporter/http/basic_auth.h"
 
-#include <crypt.h>
-#include <openssl/crypto.h>
 #include <strings.h>
 
-#include <cstring>
-#include <memory>
+#include "exporter/base/bcrypt.h"
 
 namespace pgrepl {
 namespace {
@@ -47,20 +45,13 @@ bool DecodeBase64(std::string_view in, std::string* out) {
   return true;
 }
 
-// crypt(phrase, setting) into `data`; nullptr on failure.
-const char* Crypt(const std::string& phrase, const std::string& setting,
-                  crypt_data* data) {
-  std::memset(data, 0, sizeof *data);
-  return crypt_rn(phrase.c_str(), setting.c_str(), data, sizeof *data);
-}
-
 }  // namespace
 
 BasicAuth::BasicAuth(std::map<std::string, std::string> users)
     : users_(std::move(users)) {}
 
-std::optional<std::pair<std::string, std::string>> BasicAuth::ParseAuthorization(
-    std::string_view header) {
+std::optional<std::pair<std::string, std::string>>
+BasicAuth::ParseAuthorization(std::string_view header) {
   if (header.size() > kMaxHeader) return std::nullopt;
   constexpr std::string_view kScheme = "Basic ";
   if (header.size() <= kScheme.size() ||
@@ -77,25 +68,6 @@ std::optional<std::pair<std::string, std::string>> BasicAuth::ParseAuthorization
   return std::make_pair(decoded.substr(0, colon), decoded.substr(colon + 1));
 }
 
-bool BasicAuth::VerifyPassword(std::string_view password, const std::string& hash) {
-  if (password.find('\0') != std::string_view::npos) return false;
-  auto data = std::make_unique<crypt_data>();
-  const char* out = Crypt(std::string(password), hash, data.get());
-  if (out == nullptr || out[0] == '*') return false;
-  size_t n = std::strlen(out);
-  return n == hash.size() && CRYPTO_memcmp(out, hash.data(), n) == 0;
-}
-
-bool BasicAuth::IsSupportedHash(const std::string& hash) {
-  if (hash.rfind("$2a$", 0) != 0 && hash.rfind("$2b$", 0) != 0 &&
-      hash.rfind("$2y$", 0) != 0) {
-    return false;
-  }
-  auto data = std::make_unique<crypt_data>();
-  const char* out = Crypt("probe", hash, data.get());
-  return out != nullptr && out[0] != '*' && std::strlen(out) == hash.size();
-}
-
 bool BasicAuth::Check(const char* authorization) const {
   if (!enabled()) return true;
   if (authorization == nullptr) return false;
@@ -104,10 +76,10 @@ bool BasicAuth::Check(const char* authorization) const {
   auto it = users_.find(creds->first);
   if (it == users_.end()) {
     // Same cost as a known user, so timing does not reveal user names.
-    (void)VerifyPassword(creds->second, users_.begin()->second);
+    (void)VerifyBcrypt(creds->second, users_.begin()->second);
     return false;
   }
-  return VerifyPassword(creds->second, it->second);
+  return VerifyBcrypt(creds->second, it->second);
 }
 
 }  // namespace pgrepl

@@ -1,5 +1,6 @@
 // BasicAuth: HTTP basic authentication against bcrypt password hashes,
-// verified by libcrypt (libxcrypt), as exporter-toolkit's basic_auth_users.
+// verified by VerifyBcrypt (exporter/base/bcrypt.h), as exporter-toolkit's
+// basic_auth_users.
 #ifndef PGREPL_EXPORTER_HTTP_BASIC_AUTH_H_
 #define PGREPL_EXPORTER_HTTP_BASIC_AUTH_H_
 
@@ -27,12 +28,6 @@ class BasicAuth {
   // Decodes "Basic base64(user:password)"; nullopt when malformed.
   static std::optional<std::pair<std::string, std::string>> ParseAuthorization(
       std::string_view header);
-
-  // True when crypt(password, hash) reproduces `hash`.
-  static bool VerifyPassword(std::string_view password, const std::string& hash);
-
-  // True for a bcrypt hash ($2a$, $2b$, $2y$) that libcrypt can use.
-  static bool IsSupportedHash(const std::string& hash);
 
  private:
   const std::map<std::string, std::string> users_;

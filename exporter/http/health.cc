@@ -5,17 +5,13 @@
 #include <cmath>
 #include <cstdio>
 
+#include "exporter/base/text.h"
+
 namespace pgrepl {
 namespace {
 
-// The last poll error, on one bounded line.
-std::string OneLine(const std::string& text) {
-  std::string out;
-  for (char c : text.substr(0, 200)) {
-    out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
-  }
-  return out.empty() ? "unknown error" : out;
-}
+// How much of a poll error or receiver status a reason quotes (OneLine).
+constexpr size_t kQuoteLimit = 200;
 
 std::optional<double> LagOf(const LagSample& sample, LagLimit::Kind kind) {
   if (kind == LagLimit::Kind::kSeconds) {
@@ -25,7 +21,8 @@ std::optional<double> LagOf(const LagSample& sample, LagLimit::Kind kind) {
   return sample.bytes;
 }
 
-HealthVerdict Verdict(bool ok, const InstanceSnapshot& s, const std::string& why) {
+HealthVerdict Verdict(bool ok, const InstanceSnapshot& s,
+                      const std::string& why) {
   return {ok, s.cluster + "/" + s.instance + ": " + why};
 }
 
@@ -37,7 +34,7 @@ HealthVerdict DecideReplica(const InstanceSnapshot& s, const LagWindow& recent,
                      "replica's WAL receiver is not running (stream broken)");
     case ReplicaState::kNotStreaming:
       return Verdict(false, s, "replica's WAL receiver is " +
-                                   OneLine(s.wal_receiver->status) +
+                                   OneLine(s.wal_receiver->status, kQuoteLimit) +
                                    ", not streaming");
     case ReplicaState::kUnknown:
       return Verdict(false, s, "replica's WAL receiver state unknown");
@@ -46,15 +43,18 @@ HealthVerdict DecideReplica(const InstanceSnapshot& s, const LagWindow& recent,
       break;
   }
   std::optional<double> lag = LagOf(LagWindow::SampleOf(s), limit.kind);
-  const char* what = limit.kind == LagLimit::Kind::kSeconds ? "lag" : "byte lag";
+  const char* what =
+      limit.kind == LagLimit::Kind::kSeconds ? "lag" : "byte lag";
   if (!lag) return Verdict(false, s, std::string(what) + " unknown");
   if (*lag >= limit.value) {
-    return Verdict(false, s, std::string(what) + " " + FormatLag(*lag, limit.kind) +
-                                 " is not under max_lag " + limit.text);
+    return Verdict(false, s,
+                   std::string(what) + " " + FormatLag(*lag, limit.kind) +
+                       " is not under max_lag " + limit.text);
   }
   // Anti-flap: the previous polls must have been under the limit too. The
   // newest sample of `recent` is this snapshot's own, already checked.
-  for (size_t ago = 1; ago < policy.stable_polls && ago < recent.size(); ++ago) {
+  for (size_t ago = 1; ago < policy.stable_polls && ago < recent.size();
+       ++ago) {
     std::optional<double> old = LagOf(recent.Get(ago), limit.kind);
     if (!old || *old >= limit.value) {
       return Verdict(false, s,
@@ -64,18 +64,22 @@ HealthVerdict DecideReplica(const InstanceSnapshot& s, const LagWindow& recent,
                          std::to_string(policy.stable_polls) + " polls");
     }
   }
-  return Verdict(true, s, "streaming replica, " + std::string(what) + " " +
-                              FormatLag(*lag, limit.kind) + " under max_lag " +
-                              limit.text);
+  return Verdict(true, s,
+                 "streaming replica, " + std::string(what) + " " +
+                     FormatLag(*lag, limit.kind) + " under max_lag " +
+                     limit.text);
 }
 
 }  // namespace
 
 const char* HealthCheckName(HealthCheck check) {
   switch (check) {
-    case HealthCheck::kPrimary: return "primary";
-    case HealthCheck::kReplica: return "replica";
-    case HealthCheck::kReadOnly: return "read-only";
+    case HealthCheck::kPrimary:
+      return "primary";
+    case HealthCheck::kReplica:
+      return "replica";
+    case HealthCheck::kReadOnly:
+      return "read-only";
   }
   return "unknown";
 }
@@ -102,18 +106,23 @@ HealthVerdict DecideHealth(HealthCheck check, const InstanceSnapshot& s,
                   std::chrono::duration<double>(age).count());
     return Verdict(false, s, buf);
   }
-  if (!s.up) return Verdict(false, s, "down: " + OneLine(s.last_error));
+  if (!s.up) {
+    return Verdict(false, s, "down: " + OneLine(s.last_error, kQuoteLimit));
+  }
   if (s.role() == Role::kUnknown) return Verdict(false, s, "role unknown");
   const bool primary = s.role() == Role::kPrimary;
   switch (check) {
     case HealthCheck::kPrimary:
-      return primary ? Verdict(true, s, "writable primary (not in recovery)")
-                     : Verdict(false, s, "in recovery (a replica), not writable");
+      return primary
+                 ? Verdict(true, s, "writable primary (not in recovery)")
+                 : Verdict(false, s, "in recovery (a replica), not writable");
     case HealthCheck::kReadOnly:
-      if (primary) return Verdict(true, s, "primary (read-write), serves reads");
+      if (primary)
+        return Verdict(true, s, "primary (read-write), serves reads");
       return DecideReplica(s, recent, limit, policy);
     case HealthCheck::kReplica:
-      if (primary) return Verdict(false, s, "not in recovery (a primary), not a replica");
+      if (primary)
+        return Verdict(false, s, "not in recovery (a primary), not a replica");
       return DecideReplica(s, recent, limit, policy);
   }
   return Verdict(false, s, "unknown check");

@@ -46,7 +46,8 @@ HealthVerdict DecideHealth(HealthCheck check, const InstanceSnapshot& s,
                            const HealthPolicy& policy,
                            InstanceSnapshot::WallClock::time_point now);
 
-// "1.234s" or "16.0MB"-style text for a lag value of the limit's kind.
+// A lag value of the limit's kind as text: seconds with three decimals
+// ("1.234s") or whole bytes ("16777216B").
 std::string FormatLag(double value, LagLimit::Kind kind);
 
 }  // namespace pgrepl

@@ -2,16 +2,14 @@
 // and which watched instance it names.
 #include "exporter/http/health_request.h"
 
+#include "exporter/base/text.h"
 #include "exporter/http/query_string.h"
-#include "exporter/base/units.h"
 
 namespace pgrepl {
 namespace {
 
-// Printable ASCII only, bounded: safe to echo in a one-line reply.
-std::string Quote(std::string_view text) {
-  return QuoteInput(text, 64, /*mark_cut=*/true);
-}
+// How much of a name from the request a reply echoes (QuoteInput).
+constexpr size_t kEchoLimit = 64;
 
 }  // namespace
 
@@ -32,14 +30,17 @@ Result<HealthRequest> ParseHealthRequest(std::string_view query,
     } else if (p.key == "max_lag" && allow_max_lag) {
       seen = &seen_max_lag;
       auto limit = ParseLagLimit(p.value);
-      if (!limit.ok()) return Status::Invalid("max_lag: " + limit.status().message());
+      if (!limit.ok())
+        return Status::Invalid("max_lag: " + limit.status().message());
       out.max_lag = limit.value();
     } else {
-      return Status::Invalid(
-          "unknown query parameter \"" + Quote(p.key) + "\" (accepted: instance, cluster" +
-          (allow_max_lag ? ", max_lag)" : ")"));
+      return Status::Invalid("unknown query parameter \"" +
+                             QuoteInput(p.key, kEchoLimit, /*mark_cut=*/true) +
+                             "\" (accepted: instance, cluster" +
+                             (allow_max_lag ? ", max_lag)" : ")"));
     }
-    if (*seen) return Status::Invalid("query parameter \"" + p.key + "\" given twice");
+    if (*seen)
+      return Status::Invalid("query parameter \"" + p.key + "\" given twice");
     *seen = true;
   }
   if (seen_instance && out.instance.empty()) {
@@ -53,7 +54,8 @@ InstanceChoice ChooseInstance(const std::vector<SnapshotStore::Entry>& entries,
   InstanceChoice choice;
   if (request.instance.empty()) {
     if (!sidecar) {
-      return {400, "give ?instance=NAME (or run the exporter with --sidecar)", 0};
+      return {400, "give ?instance=NAME (or run the exporter with --sidecar)",
+              0};
     }
     if (entries.size() != 1) return {503, "sidecar instance not known yet", 0};
     return choice;
@@ -67,8 +69,11 @@ InstanceChoice ChooseInstance(const std::vector<SnapshotStore::Entry>& entries,
     }
   }
   if (found.empty()) {
-    std::string name = Quote(request.instance);
-    if (!request.cluster.empty()) name = Quote(request.cluster) + "/" + name;
+    std::string name =
+        QuoteInput(request.instance, kEchoLimit, /*mark_cut=*/true);
+    if (!request.cluster.empty())
+      name = QuoteInput(request.cluster, kEchoLimit, /*mark_cut=*/true) + "/" +
+             name;
     return {503, "unknown instance \"" + name + "\"", 0};
   }
   if (found.size() > 1) {
@@ -77,9 +82,12 @@ InstanceChoice ChooseInstance(const std::vector<SnapshotStore::Entry>& entries,
       if (!clusters.empty()) clusters += ", ";
       clusters += entries[i].snapshot->cluster;
     }
-    return {503, "instance \"" + Quote(request.instance) +
-                     "\" is ambiguous: it exists in clusters " + clusters +
-                     "; add &cluster=NAME", 0};
+    return {503,
+            "instance \"" +
+                QuoteInput(request.instance, kEchoLimit, /*mark_cut=*/true) +
+                "\" is ambiguous: it exists in clusters " + clusters +
+                "; add &cluster=NAME",
+            0};
   }
   choice.index = found[0];
   return choice;

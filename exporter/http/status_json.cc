@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "exporter/base/text.h"
 #include "exporter/base/version.h"
 
 namespace pgrepl {
@@ -15,7 +16,8 @@ json OrNull(const std::optional<T>& v) {
   return v ? json(*v) : json(nullptr);
 }
 
-json TimeOrNull(const std::optional<InstanceSnapshot::WallClock::time_point>& t) {
+json TimeOrNull(
+    const std::optional<InstanceSnapshot::WallClock::time_point>& t) {
   return t ? json(FormatTimestamp(*t)) : json(nullptr);
 }
 
@@ -67,9 +69,10 @@ json InstanceJson(const InstanceStatus& i) {
           {"last_error", i.last_error},
           {"slots", slots},
           {"standbys", standbys},
-          {"health", {{"primary", Check(i.primary_check)},
-                      {"replica", Check(i.replica_check)},
-                      {"read_only", Check(i.read_only_check)}}}};
+          {"health",
+           {{"primary", Check(i.primary_check)},
+            {"replica", Check(i.replica_check)},
+            {"read_only", Check(i.read_only_check)}}}};
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "exporter/base/text.h"
 #include "exporter/base/version.h"
 
 namespace pgrepl {
@@ -59,10 +60,14 @@ std::string HumanBytes(double bytes) {
 
 const char* BandColour(LagBand band) {
   switch (band) {
-    case LagBand::kGood: return "#2e9e44";
-    case LagBand::kWarn: return "#e0a100";
-    case LagBand::kBad: return "#d03030";
-    case LagBand::kNone: break;
+    case LagBand::kGood:
+      return "#2e9e44";
+    case LagBand::kWarn:
+      return "#e0a100";
+    case LagBand::kBad:
+      return "#d03030";
+    case LagBand::kNone:
+      break;
   }
   return "#8a90a0";
 }
@@ -91,8 +96,8 @@ std::string LagBar(const InstanceStatus& i, double x, double y, double width) {
     double tx = x + tick * width;
     out += "<line x1=\"" + Fmt("%.1f", tx) + "\" y1=\"" + Fmt("%.1f", y - 2) +
            "\" x2=\"" + Fmt("%.1f", tx) + "\" y2=\"" + Fmt("%.1f", y + 10) +
-           "\" stroke=\"#5b6475\" stroke-width=\"" + (tick == 0.5 ? "1.5" : "0.7") +
-           "\"/>";
+           "\" stroke=\"#5b6475\" stroke-width=\"" +
+           (tick == 0.5 ? "1.5" : "0.7") + "\"/>";
   }
   return out;
 }
@@ -112,10 +117,11 @@ std::string ReceiverCell(const InstanceStatus& i) {
       i.replica_state == ReplicaState::kStreaming ? "" : " class=\"err\"";
   std::string out = "<span" + cls + ">" + HtmlEscape(w.status) + "</span>";
   if (!w.upstream_host.empty()) {
-    out += "<br><span class=\"muted\">from " + HtmlEscape(w.upstream_host) + ":" +
-           HtmlEscape(w.upstream_port) + "</span>";
+    out += "<br><span class=\"muted\">from " + HtmlEscape(w.upstream_host) +
+           ":" + HtmlEscape(w.upstream_port) + "</span>";
   }
-  if (i.replay_paused && *i.replay_paused) out += "<br><span class=\"err\">replay paused</span>";
+  if (i.replay_paused && *i.replay_paused)
+    out += "<br><span class=\"err\">replay paused</span>";
   return out;
 }
 
@@ -127,11 +133,13 @@ std::string SlotsCell(const InstanceStatus& i) {
            (s.active ? "muted\">active" : "err\">inactive") + "</span>";
     if (s.wal_status) {
       bool bad = *s.wal_status == "unreserved" || *s.wal_status == "lost";
-      out += std::string(", ") + (bad ? "<span class=\"err\">" : "<span class=\"muted\">") +
+      out += std::string(", ") +
+             (bad ? "<span class=\"err\">" : "<span class=\"muted\">") +
              HtmlEscape(*s.wal_status) + "</span>";
     }
     if (s.retained_bytes) {
-      out += " <span class=\"muted\">(" + HumanBytes(static_cast<double>(*s.retained_bytes)) +
+      out += " <span class=\"muted\">(" +
+             HumanBytes(static_cast<double>(*s.retained_bytes)) +
              " retained)</span>";
     }
     out += "</li>";
@@ -145,8 +153,9 @@ std::string Check(const char* name, const HealthVerdict& v) {
          (v.ok ? "200" : "503") + "</span>";
 }
 
-std::string Ago(const StatusReport& r,
-                const std::optional<InstanceSnapshot::WallClock::time_point>& t) {
+std::string Ago(
+    const StatusReport& r,
+    const std::optional<InstanceSnapshot::WallClock::time_point>& t) {
   if (!t) return "never";
   double s = std::chrono::duration<double>(r.generated_at - *t).count();
   return Fmt("%.1f s ago", std::max(0.0, s));
@@ -158,8 +167,9 @@ std::string Node(const InstanceStatus& i, double x, double y) {
   const char* stroke = !i.up ? "#d03030" : i.role == Role::kPrimary ? "#3158c9" : "#6b4fbb";
   std::string out = "<g class=\"node\" data-instance=\"" + HtmlEscape(i.name) + "\">";
   out += "<rect x=\"" + Fmt("%.1f", x) + "\" y=\"" + Fmt("%.1f", y) +
-         "\" width=\"180\" height=\"78\" rx=\"8\" fill=\"#fff\" stroke=\"" + stroke +
-         "\" stroke-width=\"2\"" + (i.up ? "" : " stroke-dasharray=\"5 3\"") + "/>";
+         "\" width=\"180\" height=\"78\" rx=\"8\" fill=\"#fff\" stroke=\"" +
+         stroke + "\" stroke-width=\"2\"" +
+         (i.up ? "" : " stroke-dasharray=\"5 3\"") + "/>";
   std::string name = i.name.size() > 24 ? i.name.substr(0, 23) + "~" : i.name;
   out += "<text x=\"" + Fmt("%.1f", x + 10) + "\" y=\"" + Fmt("%.1f", y + 20) +
          "\" font-size=\"13\" font-weight=\"600\">" + HtmlEscape(name) + "</text>";
@@ -175,8 +185,9 @@ std::string Node(const InstanceStatus& i, double x, double y) {
   } else if (i.role == Role::kPrimary) {
     int connected = 0;
     for (const auto& s : i.standbys) connected += s.connected ? 1 : 0;
-    out += "<text x=\"" + Fmt("%.1f", x + 10) + "\" y=\"" + Fmt("%.1f", y + 56) +
-           "\" font-size=\"11\" fill=\"#5b6475\">" + std::to_string(connected) + " of " +
+    out += "<text x=\"" + Fmt("%.1f", x + 10) + "\" y=\"" +
+           Fmt("%.1f", y + 56) + "\" font-size=\"11\" fill=\"#5b6475\">" +
+           std::to_string(connected) + " of " +
            std::to_string(i.standbys.size()) + " standbys connected</text>";
   }
   return out + "</g>";
@@ -194,7 +205,8 @@ std::string Topology(const ClusterStatus& c) {
     (upper ? top : bottom).push_back(&i);
   }
   const double slot = 200, node_w = 180, row_h = 110;
-  size_t columns = std::max<size_t>({top.size(), std::min(bottom.size(), kPerRow), 1});
+  size_t columns =
+      std::max<size_t>({top.size(), std::min(bottom.size(), kPerRow), 1});
   size_t rows = (bottom.size() + kPerRow - 1) / kPerRow;
   double width = columns * slot + 20;
   double height = 100 + rows * row_h;
@@ -202,7 +214,8 @@ std::string Topology(const ClusterStatus& c) {
     return (width - count * slot) / 2 + index * slot + (slot - node_w) / 2;
   };
   std::string edges, nodes;
-  for (size_t j = 0; j < top.size(); ++j) nodes += Node(*top[j], row_x(top.size(), j), 10);
+  for (size_t j = 0; j < top.size(); ++j)
+    nodes += Node(*top[j], row_x(top.size(), j), 10);
   for (size_t j = 0; j < bottom.size(); ++j) {
     const InstanceStatus& r = *bottom[j];
     size_t row = j / kPerRow;
@@ -214,29 +227,35 @@ std::string Topology(const ClusterStatus& c) {
     bool streaming = r.replica_state == ReplicaState::kStreaming;
     double px = row_x(1, 0) + node_w / 2;
     edges += "<line x1=\"" + Fmt("%.1f", px) + "\" y1=\"88\" x2=\"" +
-             Fmt("%.1f", x + node_w / 2) + "\" y2=\"" + Fmt("%.1f", y) + "\" stroke=\"" +
-             (streaming ? "#2e9e44" : "#d03030") + "\" stroke-width=\"2\"" +
+             Fmt("%.1f", x + node_w / 2) + "\" y2=\"" + Fmt("%.1f", y) +
+             "\" stroke=\"" + (streaming ? "#2e9e44" : "#d03030") +
+             "\" stroke-width=\"2\"" +
              (streaming ? "" : " stroke-dasharray=\"6 4\"") + "/>";
   }
-  return "<svg class=\"topology\" width=\"" + Fmt("%.0f", width) + "\" height=\"" +
-         Fmt("%.0f", height) + "\" viewBox=\"0 0 " + Fmt("%.0f", width) + " " +
-         Fmt("%.0f", height) + "\" role=\"img\" aria-label=\"topology of cluster " +
+  return "<svg class=\"topology\" width=\"" + Fmt("%.0f", width) +
+         "\" height=\"" + Fmt("%.0f", height) + "\" viewBox=\"0 0 " +
+         Fmt("%.0f", width) + " " + Fmt("%.0f", height) +
+         "\" role=\"img\" aria-label=\"topology of cluster " +
          HtmlEscape(c.name) + "\">" + edges + nodes + "</svg>";
 }
 
 std::string ClusterSection(const StatusReport& r, const ClusterStatus& c) {
-  std::string out = "<section class=\"cluster\" data-cluster=\"" + HtmlEscape(c.name) +
-                    "\"><h2>Cluster " + HtmlEscape(c.name) + "</h2>";
+  std::string out = "<section class=\"cluster\" data-cluster=\"" +
+                    HtmlEscape(c.name) + "\"><h2>Cluster " +
+                    HtmlEscape(c.name) + "</h2>";
   if (c.primaries != 1) {
     out += "<p class=\"warn-text\">" + std::to_string(c.primaries) +
            (c.primaries == 0 ? " writable primaries: no primary is up"
-                             : " writable primaries: split brain?") + "</p>";
+                             : " writable primaries: split brain?") +
+           "</p>";
   }
   out += Topology(c);
-  out += "<table class=\"instances\"><thead><tr><th>instance</th><th>role</th>"
-         "<th>state</th><th>lag (limit " + HtmlEscape(r.lag_limit.text) +
-         ")</th><th>WAL receiver</th><th>slots</th><th>health checks</th>"
-         "<th>last poll</th></tr></thead><tbody>";
+  out +=
+      "<table class=\"instances\"><thead><tr><th>instance</th><th>role</th>"
+      "<th>state</th><th>lag (limit " +
+      HtmlEscape(r.lag_limit.text) +
+      ")</th><th>WAL receiver</th><th>slots</th><th>health checks</th>"
+      "<th>last poll</th></tr></thead><tbody>";
   for (const auto& i : c.instances) {
     out += "<tr class=\"instance\" data-instance=\"" + HtmlEscape(i.name) +
            "\" data-role=\"" + HtmlEscape(RoleName(i.role)) + "\" data-up=\"" +
@@ -247,13 +266,14 @@ std::string ClusterSection(const StatusReport& r, const ClusterStatus& c) {
            HtmlEscape(RoleName(i.role)) + "</span></td>";
     out += std::string("<td class=\"state\"><span class=\"badge ") +
            (i.up ? "b-up\">up" : "b-down\">down") + "</span>";
-    if (!i.last_error.empty()) out += "<div class=\"err\">" + HtmlEscape(i.last_error) + "</div>";
+    if (!i.last_error.empty())
+      out += "<div class=\"err\">" + HtmlEscape(i.last_error) + "</div>";
     out += "</td><td class=\"lag\">" + LagCell(i) + "</td>";
     out += "<td class=\"receiver\">" + ReceiverCell(i) + "</td>";
     out += "<td class=\"slots\">" + SlotsCell(i) + "</td>";
     out += "<td class=\"checks\">" + Check("primary", i.primary_check) +
-           Check("replica", i.replica_check) + Check("read-only", i.read_only_check) +
-           "</td>";
+           Check("replica", i.replica_check) +
+           Check("read-only", i.read_only_check) + "</td>";
     out += "<td class=\"polled\">" + Ago(r, i.last_poll) + "</td></tr>";
   }
   return out + "</tbody></table></section>";
@@ -266,12 +286,23 @@ std::string HtmlEscape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -285,19 +316,27 @@ std::string RenderStatusPage(const StatusReport& report,
       "<meta name=\"viewport\" content=\"width=device-width\">"
       "<title>pgrepl_exporter status</title><style>";
   out += kStyle;
-  out += "</style></head><body><header><h1>pgrepl_exporter</h1><span>last poll: "
-         "<time id=\"last-poll\">";
+  out +=
+      "</style></head><body><header><h1>pgrepl_exporter</h1><span>last poll: "
+      "<time id=\"last-poll\">";
   out += report.last_poll ? FormatTimestamp(*report.last_poll) : "none yet";
-  out += "</time></span><span>replica lag limit " + HtmlEscape(report.lag_limit.text) +
-         "</span><span><a href=\"" + HtmlEscape(telemetry_path) +
+  out += "</time></span><span>replica lag limit " +
+         HtmlEscape(report.lag_limit.text) + "</span><span><a href=\"" +
+         HtmlEscape(telemetry_path) +
          "\">metrics</a> &middot; <a href=\"/status\">status JSON</a> &middot; "
-         "<a href=\"/healthz\">healthz</a> &middot; <a href=\"/ready\">ready</a></span>"
-         "<span class=\"muted\">" + HtmlEscape(Version()) + "</span></header><main>";
+         "<a href=\"/healthz\">healthz</a> &middot; <a "
+         "href=\"/ready\">ready</a></span>"
+         "<span class=\"muted\">" +
+         HtmlEscape(Version()) + "</span></header><main>";
   if (report.clusters.empty()) out += "<p>No instances yet.</p>";
   for (const auto& c : report.clusters) out += ClusterSection(report, c);
-  out += "<p class=\"muted\">Lag bars span 0 to twice the limit; ticks mark 80% and "
-         "100% of it. Green: under 80%, amber: under the limit, red: at or over it, "
-         "unknown, or stream broken. The page reloads every 5 s.</p></main></body></html>\n";
+  out +=
+      "<p class=\"muted\">Lag bars span 0 to twice the limit; ticks mark 80% "
+      "and "
+      "100% of it. Green: under 80%, amber: under the limit, red: at or over "
+      "it, "
+      "unknown, or stream broken. The page reloads every 5 "
+      "s.</p></main></body></html>\n";
   return out;
 }
 

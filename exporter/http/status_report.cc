@@ -2,11 +2,8 @@
 // from the latest snapshots for the status page (/) and the API (/status).
 #include "exporter/http/status_report.h"
 
-#include <time.h>
-
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <map>
 
 #include "exporter/model/cluster_view.h"
@@ -16,8 +13,9 @@ namespace {
 
 using WallClock = InstanceSnapshot::WallClock;
 
-std::vector<StandbyStatus> Standbys(const InstanceSnapshot& primary,
-                                    const std::vector<const InstanceSnapshot*>& cluster) {
+std::vector<StandbyStatus> Standbys(
+    const InstanceSnapshot& primary,
+    const std::vector<const InstanceSnapshot*>& cluster) {
   std::vector<StandbyStatus> out;
   const std::vector<StandbyRow> none;
   const auto& rows = primary.standbys ? *primary.standbys : none;
@@ -28,13 +26,13 @@ std::vector<StandbyStatus> Standbys(const InstanceSnapshot& primary,
     if (e.connected) continue;  // listed above with its row
     out.push_back({e.name, e.slot, false, "", ""});
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return a.name < b.name;
-  });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
   return out;
 }
 
-void SetLag(const InstanceSnapshot& s, const LagLimit& limit, InstanceStatus* out) {
+void SetLag(const InstanceSnapshot& s, const LagLimit& limit,
+            InstanceStatus* out) {
   if (s.replica_lag_seconds && !std::isnan(*s.replica_lag_seconds)) {
     out->lag_seconds = *s.replica_lag_seconds;
   }
@@ -89,26 +87,16 @@ InstanceStatus StatusOf(const SnapshotStore::Entry& entry,
 
 const char* LagBandName(LagBand band) {
   switch (band) {
-    case LagBand::kNone: return "none";
-    case LagBand::kGood: return "ok";
-    case LagBand::kWarn: return "warn";
-    case LagBand::kBad: return "bad";
+    case LagBand::kNone:
+      return "none";
+    case LagBand::kGood:
+      return "ok";
+    case LagBand::kWarn:
+      return "warn";
+    case LagBand::kBad:
+      return "bad";
   }
   return "none";
-}
-
-std::string FormatTimestamp(WallClock::time_point t) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                t.time_since_epoch()).count();
-  time_t secs = static_cast<time_t>(ms / 1000);
-  struct tm tm_utc {};
-  gmtime_r(&secs, &tm_utc);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                tm_utc.tm_year + 1900, tm_utc.tm_mon + 1, tm_utc.tm_mday,
-                tm_utc.tm_hour, tm_utc.tm_min, tm_utc.tm_sec,
-                static_cast<int>(ms % 1000));
-  return buf;
 }
 
 StatusReport BuildStatusReport(const std::vector<SnapshotStore::Entry>& entries,

@@ -55,7 +55,7 @@ struct InstanceStatus {
 
 struct ClusterStatus {
   std::string name;
-  int primaries = 0;  // up and not in recovery
+  int primaries = 0;                      // up and not in recovery
   std::vector<InstanceStatus> instances;  // primaries first, then by name
 };
 
@@ -63,7 +63,7 @@ struct StatusReport {
   static constexpr int kVersion = 1;  // of the /status JSON schema
   InstanceSnapshot::WallClock::time_point generated_at;
   std::optional<InstanceSnapshot::WallClock::time_point> last_poll;  // newest
-  LagLimit lag_limit;  // --health.replica-max-lag
+  LagLimit lag_limit;                   // --health.replica-max-lag
   std::vector<ClusterStatus> clusters;  // by name
 };
 
@@ -71,9 +71,6 @@ struct StatusReport {
 StatusReport BuildStatusReport(const std::vector<SnapshotStore::Entry>& entries,
                                const HealthPolicy& policy,
                                InstanceSnapshot::WallClock::time_point now);
-
-// "2024-05-01T12:00:00.123Z".
-std::string FormatTimestamp(InstanceSnapshot::WallClock::time_point t);
 
 }  // namespace pgrepl
 

@@ -6,18 +6,13 @@
 
 #include <vector>
 
+#include "exporter/base/text.h"
+
 namespace pgrepl {
 namespace {
 
 // libpq messages end in newlines and may span lines; logs want one line.
-std::string OneLine(const char* raw) {
-  std::string s = raw ? raw : "";
-  for (char& c : s) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  }
-  while (!s.empty() && s.back() == ' ') s.pop_back();
-  return s.empty() ? "unknown error" : s;
-}
+std::string LibpqError(const char* raw) { return OneLine(raw ? raw : ""); }
 
 }  // namespace
 
@@ -80,14 +75,14 @@ Status Connection::Connect(Clock::time_point deadline,
   conn_ = PQconnectStartParams(keys.data(), values.data(), 1);
   if (conn_ == nullptr) return Status::Connect("out of memory");
   if (PQstatus(conn_) == CONNECTION_BAD) {
-    Status s = Status::Connect(OneLine(PQerrorMessage(conn_)));
+    Status s = Status::Connect(LibpqError(PQerrorMessage(conn_)));
     Close();
     return s;
   }
   PostgresPollingStatusType st = PGRES_POLLING_WRITING;
   while (st != PGRES_POLLING_OK) {
     if (st == PGRES_POLLING_FAILED) {
-      Status s = Status::Connect(OneLine(PQerrorMessage(conn_)));
+      Status s = Status::Connect(LibpqError(PQerrorMessage(conn_)));
       Close();
       return s;
     }
@@ -113,7 +108,8 @@ Status Connection::Connect(Clock::time_point deadline,
     Close();
     return r.status().kind() == Status::Kind::kTimeout
                ? r.status()
-               : Status::Connect("session setup failed: " + r.status().message());
+               : Status::Connect("session setup failed: " +
+                                 r.status().message());
   }
   return Status::Ok();
 }
@@ -122,7 +118,7 @@ Result<Rows> Connection::Query(const std::string& sql,
                                Clock::time_point deadline) {
   if (conn_ == nullptr) return Status::Query("not connected");
   if (!PQsendQuery(conn_, sql.c_str())) {
-    Status s = Status::Query(OneLine(PQerrorMessage(conn_)));
+    Status s = Status::Query(LibpqError(PQerrorMessage(conn_)));
     Close();
     return s;
   }
@@ -132,12 +128,12 @@ Result<Rows> Connection::Query(const std::string& sql,
     if (f == 0) break;
     if (f < 0 || !WaitSocket(true, deadline)) {
       Close();
-      return f < 0 ? Status::Query("send failed") : Status::Timeout("query send timed out");
+      return f < 0 ? Status::Query("send failed")
+                   : Status::Timeout("query send timed out");
     }
   }
   Rows rows;
   Status error;
-  bool have_rows = false;
   while (true) {
     while (PQisBusy(conn_)) {
       if (!WaitSocket(false, deadline)) {
@@ -145,7 +141,7 @@ Result<Rows> Connection::Query(const std::string& sql,
         return Status::Timeout("query timed out");
       }
       if (!PQconsumeInput(conn_)) {
-        Status s = Status::Query(OneLine(PQerrorMessage(conn_)));
+        Status s = Status::Query(LibpqError(PQerrorMessage(conn_)));
         Close();
         return s;
       }
@@ -165,25 +161,23 @@ Result<Rows> Connection::Query(const std::string& sql,
           if (PQgetisnull(res, r, c)) {
             rows.values[r].emplace_back(std::nullopt);
           } else {
-            rows.values[r].emplace_back(std::string(PQgetvalue(res, r, c),
-                                                    PQgetlength(res, r, c)));
+            rows.values[r].emplace_back(
+                std::string(PQgetvalue(res, r, c), PQgetlength(res, r, c)));
           }
         }
       }
-      have_rows = true;
     } else if (st != PGRES_COMMAND_OK && error.ok()) {
-      error = Status::Query(OneLine(PQresultErrorMessage(res)));
+      error = Status::Query(LibpqError(PQresultErrorMessage(res)));
     }
     PQclear(res);
   }
   if (PQstatus(conn_) == CONNECTION_BAD) {
-    Status s = Status::Query(error.ok() ? OneLine(PQerrorMessage(conn_))
+    Status s = Status::Query(error.ok() ? LibpqError(PQerrorMessage(conn_))
                                         : error.message());
     Close();
     return s;
   }
   if (!error.ok()) return error;
-  (void)have_rows;
   return rows;
 }
 

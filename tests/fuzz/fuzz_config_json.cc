@@ -1,7 +1,8 @@
 // Fuzz target for the config file parser, ParseConfigJson
-// (exporter/config/config.cc), followed by Validate on the clusters it returns,
-// and the same text through ParseCommandLine as --config.file (an
-// in-memory file). Properties:
+// (exporter/config/config_file.cc), followed by Validate on the clusters it
+// returns, and the same text through ParseCommandLine
+// (exporter/config/flags.cc) as --config.file (an in-memory file).
+// Properties:
 //  - no crash, leak or undefined behaviour on any text;
 //  - ParseCommandLine's errors are one line, as it promises (main prints
 //    them as the one line of a startup error);
@@ -16,7 +17,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "exporter/config/config.h"
+#include "exporter/config/config_file.h"
+#include "exporter/config/flags.h"
 #include "exporter/pg/conninfo.h"
 #include "tests/fuzz/fuzz_check.h"
 

@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <string>
 
-#include "exporter/http/basic_auth.h"
+#include "exporter/base/bcrypt.h"
 #include "exporter/config/web_config.h"
 #include "tests/fuzz/fuzz_check.h"
 
@@ -64,8 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const auto& [user, hash] : web.basic_auth_users) {
     FUZZ_CHECK(!user.empty() && user.find(':') == std::string::npos,
                "bad user " + user);
-    FUZZ_CHECK(pgrepl::BasicAuth::IsSupportedHash(hash),
-               "unsupported hash kept");
+    FUZZ_CHECK(pgrepl::IsSupportedBcryptHash(hash), "unsupported hash kept");
   }
   return 0;
 }

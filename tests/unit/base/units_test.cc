@@ -1,5 +1,5 @@
-// Tests for exporter/units: the number scanner and input quoting shared by
-// the duration, size and lag-limit parsers.
+// Tests for exporter/base/units: the number scanner shared by the duration,
+// size and lag-limit parsers.
 #include "exporter/base/units.h"
 
 #include <gtest/gtest.h>
@@ -26,30 +26,6 @@ TEST(ScanDecimal, IsAPrefixOfItsInput) {
   std::string_view number = ScanDecimal(text);
   EXPECT_EQ(number.data(), text.data());
   EXPECT_EQ(text.substr(number.size()), "ms");
-}
-
-TEST(QuoteInput, KeepsPrintableAscii) {
-  EXPECT_EQ(QuoteInput("16MB"), "16MB");
-  EXPECT_EQ(QuoteInput(""), "");
-  EXPECT_EQ(QuoteInput("a \"b\" ~"), "a \"b\" ~");
-}
-
-TEST(QuoteInput, ReplacesTheRest) {
-  EXPECT_EQ(QuoteInput(std::string_view("a\nb\tc\0d\x7f", 8)), "a?b?c?d?");
-  EXPECT_EQ(QuoteInput("\xc3\xa9"), "??");
-}
-
-TEST(QuoteInput, AtMostFortyCharacters) {
-  EXPECT_EQ(QuoteInput(std::string(40, 'x')), std::string(40, 'x'));
-  EXPECT_EQ(QuoteInput(std::string(500, 'x')), std::string(40, 'x'));
-}
-
-TEST(QuoteInput, OtherLimitAndCutMark) {
-  EXPECT_EQ(QuoteInput(std::string(64, 'x'), 64, true), std::string(64, 'x'));
-  EXPECT_EQ(QuoteInput(std::string(65, 'x'), 64, true),
-            std::string(64, 'x') + "...");
-  EXPECT_EQ(QuoteInput("ab\n", 2, true), "ab...");
-  EXPECT_EQ(QuoteInput("ab\n", 2, false), "ab");
 }
 
 }  // namespace

@@ -1,23 +1,15 @@
 // Tests for exporter/web_config: the exporter-toolkit YAML format.
 #include "exporter/config/web_config.h"
 
-#include <crypt.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <fstream>
 
+#include "tests/unit/testing/bcrypt_hash.h"
+
 namespace pgrepl {
 namespace {
-
-std::string Bcrypt(const char* password) {
-  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-  EXPECT_NE(crypt_gensalt_rn("$2b$", 4, nullptr, 0, salt, sizeof salt), nullptr);
-  crypt_data data{};
-  const char* out = crypt_rn(password, salt, &data, sizeof data);
-  EXPECT_NE(out, nullptr);
-  return out;
-}
 
 TEST(WebConfig, EmptyDocumentIsPlainHttp) {
   for (const char* text : {"", "# nothing\n", "---\n"}) {
@@ -29,7 +21,7 @@ TEST(WebConfig, EmptyDocumentIsPlainHttp) {
 }
 
 TEST(WebConfig, FullTlsAndUsers) {
-  std::string hash = Bcrypt("secret");
+  std::string hash = BcryptHash("secret");
   auto r = ParseWebConfig(
       "tls_server_config:\n"
       "  cert_file: server.crt\n"
@@ -39,13 +31,17 @@ TEST(WebConfig, FullTlsAndUsers) {
       "  min_version: TLS13\n"
       "  max_version: TLS13\n"
       "basic_auth_users:\n"
-      "  alice: '" + hash + "'\n"
-      "  bob: " + hash + "\n",
+      "  alice: '" +
+          hash +
+          "'\n"
+          "  bob: " +
+          hash + "\n",
       "/etc/pgrepl");
   ASSERT_TRUE(r.ok()) << r.status().message();
   const WebConfig& c = r.value();
   ASSERT_TRUE(c.tls);
-  EXPECT_EQ(c.tls->cert_file, "/etc/pgrepl/server.crt");  // relative to the file
+  EXPECT_EQ(c.tls->cert_file,
+            "/etc/pgrepl/server.crt");  // relative to the file
   EXPECT_EQ(c.tls->key_file, "/abs/server.key");
   EXPECT_EQ(c.tls->client_ca_file, "/etc/pgrepl/ca.crt");
   EXPECT_EQ(c.tls->client_auth, ClientAuth::kRequireAndVerifyClientCert);
@@ -56,7 +52,8 @@ TEST(WebConfig, FullTlsAndUsers) {
 }
 
 TEST(WebConfig, Defaults) {
-  auto r = ParseWebConfig("tls_server_config:\n  cert_file: a\n  key_file: b\n", "");
+  auto r =
+      ParseWebConfig("tls_server_config:\n  cert_file: a\n  key_file: b\n", "");
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r.value().tls->client_auth, ClientAuth::kNoClientCert);
   EXPECT_EQ(r.value().tls->min_version, TlsVersion::kTls12);
@@ -65,9 +62,11 @@ TEST(WebConfig, Defaults) {
 }
 
 TEST(WebConfig, EveryClientAuthType) {
-  for (const char* name : {"NoClientCert", "RequestClientCert", "RequireAnyClientCert",
-                           "VerifyClientCertIfGiven", "RequireAndVerifyClientCert"}) {
-    std::string ca = std::string(name) == "NoClientCert" ? "" : "  client_ca_file: ca\n";
+  for (const char* name :
+       {"NoClientCert", "RequestClientCert", "RequireAnyClientCert",
+        "VerifyClientCertIfGiven", "RequireAndVerifyClientCert"}) {
+    std::string ca =
+        std::string(name) == "NoClientCert" ? "" : "  client_ca_file: ca\n";
     auto r = ParseWebConfig(std::string("tls_server_config:\n  cert_file: a\n"
                                         "  key_file: b\n  client_auth_type: ") +
                                 name + "\n" + ca,
@@ -88,8 +87,10 @@ TEST(WebConfig, Rejects) {
            {"tls_server_config:\n  key_file: b\n", "cert_file is required"},
            {"tls_server_config:\n  cert_file: a\n", "key_file is required"},
            {tls + "  client_auth_type: Sometimes\n", "client_auth_type"},
-           {tls + "  client_auth_type: RequireAndVerifyClientCert\n", "needs client_ca_file"},
-           {tls + "  client_auth_type: VerifyClientCertIfGiven\n", "needs client_ca_file"},
+           {tls + "  client_auth_type: RequireAndVerifyClientCert\n",
+            "needs client_ca_file"},
+           {tls + "  client_auth_type: VerifyClientCertIfGiven\n",
+            "needs client_ca_file"},
            {tls + "  client_ca_file: ca\n", "NoClientCert"},
            {tls + "  min_version: TLS14\n", "TLS12"},
            {tls + "  min_version: TLS13\n  max_version: TLS12\n", "below"},
@@ -100,7 +101,8 @@ TEST(WebConfig, Rejects) {
            {"basic_auth_users:\n  alice: $2y$10$short\n", "not a bcrypt hash"},
            {"basic_auth_users: [alice]\n", "expected a mapping"},
            {"basic_auth_users:\n  alice: [x]\n", "user: bcrypt-hash"},
-           {"tls_server_config: {cert_file: a, key_file: [b]}\n", "expected a string"},
+           {"tls_server_config: {cert_file: a, key_file: [b]}\n",
+            "expected a string"},
            {"key: [unclosed\n", "not valid YAML"},
            {"- a\n- b\n", "expected a mapping"},
            {"42\n", "expected a mapping"},
@@ -116,8 +118,9 @@ TEST(WebConfig, Rejects) {
 // Regression (a property of tests/fuzz/fuzz_web_config.cc): errors quote
 // keys and user names; a newline in one split the one-line error.
 TEST(WebConfig, ControlCharactersKeepErrorsOneLine) {
-  for (const char* text : {"\"bad\\nkey\": 1\n",
-                           "basic_auth_users:\n  \"al\\nice\": $2y$10$short\n"}) {
+  for (const char* text :
+       {"\"bad\\nkey\": 1\n",
+        "basic_auth_users:\n  \"al\\nice\": $2y$10$short\n"}) {
     auto r = ParseWebConfig(text, "");
     ASSERT_FALSE(r.ok()) << text;
     EXPECT_EQ(r.status().message().find_first_of("\r\n"), std::string::npos)
@@ -126,7 +129,8 @@ TEST(WebConfig, ControlCharactersKeepErrorsOneLine) {
 }
 
 TEST(WebConfig, ErrorsNeverEchoAHash) {
-  auto r = ParseWebConfig("basic_auth_users:\n  alice: $2y$10$notreallyahashatall\n", "");
+  auto r = ParseWebConfig(
+      "basic_auth_users:\n  alice: $2y$10$notreallyahashatall\n", "");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message().find("notreally"), std::string::npos);
 }
@@ -135,7 +139,8 @@ TEST(WebConfig, LoadResolvesRelativeToTheFile) {
   char dir[] = "/tmp/pgrepl_webcfg_XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
   std::string path = std::string(dir) + "/web.yml";
-  std::ofstream(path) << "tls_server_config:\n  cert_file: s.crt\n  key_file: s.key\n";
+  std::ofstream(path)
+      << "tls_server_config:\n  cert_file: s.crt\n  key_file: s.key\n";
   auto r = LoadWebConfig(path);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r.value().tls->cert_file, std::string(dir) + "/s.crt");
@@ -143,7 +148,8 @@ TEST(WebConfig, LoadResolvesRelativeToTheFile) {
   rmdir(dir);
   auto missing = LoadWebConfig(path);
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.status().message().find("--web.config.file"), std::string::npos);
+  EXPECT_NE(missing.status().message().find("--web.config.file"),
+            std::string::npos);
 }
 
 }  // namespace

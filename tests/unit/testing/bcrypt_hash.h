@@ -1,0 +1,27 @@
+// Test support: a bcrypt hash of a password at the lowest cost, made with
+// libcrypt directly (not through the code under test).
+#ifndef PGREPL_TESTS_UNIT_TESTING_BCRYPT_HASH_H_
+#define PGREPL_TESTS_UNIT_TESTING_BCRYPT_HASH_H_
+
+#include <crypt.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace pgrepl {
+
+// `prefix` is "$2b$", "$2y$" or "$2a$".
+inline std::string BcryptHash(const char* password,
+                              const char* prefix = "$2b$") {
+  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  EXPECT_NE(crypt_gensalt_rn(prefix, 4, nullptr, 0, salt, sizeof salt),
+            nullptr);
+  crypt_data data{};
+  const char* out = crypt_rn(password, salt, &data, sizeof data);
+  EXPECT_NE(out, nullptr);
+  return out ? out : "";
+}
+
+}  // namespace pgrepl
+
+#endif  // PGREPL_TESTS_UNIT_TESTING_BCRYPT_HASH_H_
