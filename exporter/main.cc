@@ -89,5 +89,7 @@ int main(int argc, char** argv) {
   sigwait(&stop_signals, &sig);
   pgrepl::Log(spdlog::level::info, "stopping",
               {{"signal", std::to_string(sig)}});
+  // The pollers wind down while HTTP stops; ~Fleet joins them last.
+  fleet.RequestStop();
   return 0;
 }

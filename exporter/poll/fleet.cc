@@ -33,19 +33,25 @@ Fleet::Fleet(const Config& config,
   }
 }
 
-Fleet::~Fleet() {
+void Fleet::RequestStop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
   // Every poller stops at once, so N hung instances cost one poll timeout,
-  // not N; destroying a poller then joins it.
+  // not N.
   for (auto& p : static_pollers_) p->RequestStop();
+  // A discovery thread busy resolving stops its pollers itself on exit.
   for (auto& d : discovery_) {
-    std::lock_guard<std::mutex> lock(d->mu);
+    std::unique_lock<std::mutex> lock(d->mu, std::try_to_lock);
+    if (!lock.owns_lock()) continue;
     for (auto& [name, found] : d->pollers) found.poller->RequestStop();
   }
+}
+
+Fleet::~Fleet() {
+  RequestStop();  // destroying a poller then joins it
   for (auto& d : discovery_) {
     if (d->thread.joinable()) d->thread.join();
   }
@@ -75,7 +81,8 @@ void Fleet::DiscoveryLoop(DiscoveryState* d) {
   }
   // Join this cluster's pollers on this thread, beside the others.
   std::lock_guard<std::mutex> lock(d->mu);
-  for (auto& [name, p] : d->pollers) store_->Remove(d->cluster.name, name);
+  for (auto& [name, found] : d->pollers) found.poller->RequestStop();
+  for (auto& [name, found] : d->pollers) store_->Remove(d->cluster.name, name);
   d->pollers.clear();
 }
 

@@ -35,6 +35,11 @@ class Fleet {
   // has DNS discovery. Must be called once.
   void Start();
 
+  // Asks every poller and discovery thread to stop, without waiting, so
+  // they wind down while the caller stops other parts. Safe to call from
+  // any thread; the destructor joins them.
+  void RequestStop();
+
   // Resolves every cluster's discovery name once and applies the answer on
   // the caller's thread: pollers start for new names, stop for names gone,
   // and follow a name to a new address. The discovery threads call it
