@@ -2,12 +2,12 @@
 #ifndef PGREPL_EXPORTER_BASE_LOGGING_H_
 #define PGREPL_EXPORTER_BASE_LOGGING_H_
 
+#include <spdlog/common.h>
+
 #include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
-
-#include <spdlog/common.h>
 
 namespace pgrepl {
 

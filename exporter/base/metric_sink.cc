@@ -34,14 +34,16 @@ void MetricSink::Gauge(std::string_view name, std::string_view help,
 
 void MetricSink::Counter(std::string_view name, std::string_view help,
                          double value, const LabelPairs& labels) {
-  Add(name, help, prometheus::MetricType::Counter, labels).counter.value = value;
+  Add(name, help, prometheus::MetricType::Counter, labels).counter.value =
+      value;
 }
 
 void MetricSink::Histogram(
     std::string_view name, std::string_view help,
     const std::vector<std::pair<double, uint64_t>>& buckets, double sum,
     uint64_t count, const LabelPairs& labels) {
-  auto& h = Add(name, help, prometheus::MetricType::Histogram, labels).histogram;
+  auto& h =
+      Add(name, help, prometheus::MetricType::Histogram, labels).histogram;
   for (const auto& [bound, cumulative] : buckets) {
     h.bucket.push_back({cumulative, bound});
   }

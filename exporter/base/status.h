@@ -17,10 +17,16 @@ class Status {
 
   Status() = default;
   static Status Ok() { return Status(); }
-  static Status Invalid(std::string m) { return {Kind::kInvalid, std::move(m)}; }
-  static Status Connect(std::string m) { return {Kind::kConnect, std::move(m)}; }
+  static Status Invalid(std::string m) {
+    return {Kind::kInvalid, std::move(m)};
+  }
+  static Status Connect(std::string m) {
+    return {Kind::kConnect, std::move(m)};
+  }
   static Status Query(std::string m) { return {Kind::kQuery, std::move(m)}; }
-  static Status Timeout(std::string m) { return {Kind::kTimeout, std::move(m)}; }
+  static Status Timeout(std::string m) {
+    return {Kind::kTimeout, std::move(m)};
+  }
   static Status Io(std::string m) { return {Kind::kIo, std::move(m)}; }
 
   bool ok() const { return kind_ == Kind::kOk; }
@@ -40,12 +46,18 @@ class Status {
 
 inline const char* Status::KindName(Kind kind) {
   switch (kind) {
-    case Kind::kOk: return "ok";
-    case Kind::kInvalid: return "invalid";
-    case Kind::kConnect: return "connect";
-    case Kind::kQuery: return "query";
-    case Kind::kTimeout: return "timeout";
-    case Kind::kIo: return "io";
+    case Kind::kOk:
+      return "ok";
+    case Kind::kInvalid:
+      return "invalid";
+    case Kind::kConnect:
+      return "connect";
+    case Kind::kQuery:
+      return "query";
+    case Kind::kTimeout:
+      return "timeout";
+    case Kind::kIo:
+      return "io";
   }
   return "unknown";
 }

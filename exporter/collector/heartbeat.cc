@@ -42,10 +42,9 @@ Status HeartbeatCollector::Update(RowSource& db, const PollContext& ctx,
   PositionHistory& history = ctx.history->heartbeat;
   if (s->role() == Role::kPrimary) {
     const auto t0 = Clock::now();
-    const int64_t seq =
-        std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::system_clock::now().time_since_epoch())
-            .count();
+    const int64_t seq = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
     auto written = db.Query(HeartbeatWriteSql(id_, seq));
     if (!written.ok()) {
       (void)db.Query("ROLLBACK");  // leave no aborted transaction behind
@@ -66,9 +65,9 @@ Status HeartbeatCollector::Update(RowSource& db, const PollContext& ctx,
       s->heartbeat_lag_seconds =
           behind->caught_up
               ? 0.0
-              : std::max(0.0, std::chrono::duration<double>(
-                                  now - behind->since)
-                                  .count());
+              : std::max(
+                    0.0,
+                    std::chrono::duration<double>(now - behind->since).count());
     }
   }
   return Status::Ok();

@@ -2,23 +2,24 @@
 // pg_current_wal_lsn(), pg_last_wal_receive/replay_lsn() and replay pause.
 #include "exporter/collector/pg_is_in_recovery.h"
 
-#include "exporter/pg/values.h"
 #include "exporter/base/metric_sink.h"
-#include "exporter/pg/row_source.h"
 #include "exporter/model/snapshot.h"
+#include "exporter/pg/row_source.h"
+#include "exporter/pg/values.h"
 
 namespace pgrepl {
 
 // Sample rows:
-//   in_recovery | server_version_num | current_lsn | walfile                  | receive_lsn | replay_lsn | replay_paused
-//   f           | 150018             | 0/3000148   | 000000010000000000000003 |             |            |
-//   t           | 150018             |             |                          | 0/3000148   | 0/3000148  | f
+//   in_recovery | server_version_num | current_lsn | walfile                  |
+//   receive_lsn | replay_lsn | replay_paused f           | 150018             |
+//   0/3000148   | 000000010000000000000003 |             |            | t |
+//   150018             |             |                          | 0/3000148   |
+//   0/3000148  | f
 // CASE keeps primary-only and standby-only functions from raising errors.
 std::string RecoverySql(int server_version_num) {
-  const char* paused =
-      server_version_num >= 140000
-          ? "pg_get_wal_replay_pause_state() <> 'not paused'"
-          : "pg_is_wal_replay_paused()";
+  const char* paused = server_version_num >= 140000
+                           ? "pg_get_wal_replay_pause_state() <> 'not paused'"
+                           : "pg_is_wal_replay_paused()";
   return std::string(
              "SELECT r.in_recovery, current_setting('server_version_num') "
              "AS server_version_num, "
@@ -55,7 +56,7 @@ Status ParseRecoveryRow(const Rows& rows, RecoveryInfo* out) {
 }
 
 Status PgIsInRecoveryCollector::Update(RowSource& db, const PollContext&,
-                                 InstanceSnapshot* s) const {
+                                       InstanceSnapshot* s) const {
   auto rows = db.Query(RecoverySql(db.server_version()));
   if (!rows.ok()) return rows.status();
   RecoveryInfo info;

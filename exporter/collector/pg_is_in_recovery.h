@@ -13,7 +13,6 @@
 
 namespace pgrepl {
 
-
 // The SQL for a server version (pause state moved to a new function in 14).
 std::string RecoverySql(int server_version_num);
 

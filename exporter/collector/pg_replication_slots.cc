@@ -1,16 +1,16 @@
 // Collector for pg_replication_slots: activity, retained WAL, wal_status.
 #include "exporter/collector/pg_replication_slots.h"
 
-#include "exporter/pg/values.h"
 #include "exporter/base/metric_sink.h"
-#include "exporter/pg/row_source.h"
 #include "exporter/model/snapshot.h"
+#include "exporter/pg/row_source.h"
+#include "exporter/pg/values.h"
 
 namespace pgrepl {
 
 // Sample row:
-//   slot_name | slot_type | active | retained_bytes | wal_status | safe_wal_size
-//   replica1  | physical  | t      | 0              | reserved   |
+//   slot_name | slot_type | active | retained_bytes | wal_status |
+//   safe_wal_size replica1  | physical  | t      | 0              | reserved |
 // Retained WAL is measured from the slot's restart_lsn to the current
 // position (the replay position on a standby, where slots can exist too).
 std::string ReplicationSlotsSql(int server_version_num) {
@@ -43,7 +43,7 @@ Status ParseReplicationSlots(const Rows& rows, std::vector<SlotRow>* out) {
 }
 
 Status PgReplicationSlotsCollector::Update(RowSource& db, const PollContext&,
-                                 InstanceSnapshot* s) const {
+                                           InstanceSnapshot* s) const {
   auto rows = db.Query(ReplicationSlotsSql(db.server_version()));
   if (!rows.ok()) return rows.status();
   std::vector<SlotRow> slots;

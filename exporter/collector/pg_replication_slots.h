@@ -13,7 +13,6 @@
 
 namespace pgrepl {
 
-
 // The wal_status values, in order of growing danger.
 constexpr const char* kWalStatuses[] = {"reserved", "extended", "unreserved",
                                         "lost"};

@@ -5,10 +5,10 @@
 #include <cmath>
 #include <limits>
 
-#include "exporter/pg/values.h"
 #include "exporter/base/metric_sink.h"
-#include "exporter/pg/row_source.h"
 #include "exporter/model/snapshot.h"
+#include "exporter/pg/row_source.h"
+#include "exporter/pg/values.h"
 
 namespace pgrepl {
 
@@ -72,7 +72,7 @@ double StageLagSeconds(const std::optional<double>& lag,
 }
 
 Status PgStatReplicationCollector::Update(RowSource& db, const PollContext&,
-                                 InstanceSnapshot* s) const {
+                                          InstanceSnapshot* s) const {
   auto rows = db.Query(StatReplicationSql(db.server_version()));
   if (!rows.ok()) return rows.status();
   std::vector<StandbyRow> standbys;
@@ -106,9 +106,9 @@ void PgStatReplicationCollector::Emit(const InstanceSnapshot& s,
       const char* name;
       const std::optional<uint64_t>& lsn;
     };
-    for (const Stage& st : {Stage{"sent", r.sent_lsn}, Stage{"write", r.write_lsn},
-                            Stage{"flush", r.flush_lsn},
-                            Stage{"replay", r.replay_lsn}}) {
+    for (const Stage& st :
+         {Stage{"sent", r.sent_lsn}, Stage{"write", r.write_lsn},
+          Stage{"flush", r.flush_lsn}, Stage{"replay", r.replay_lsn}}) {
       if (!st.lsn || !r.current_lsn) continue;  // e.g. state=startup
       double bytes = *r.current_lsn > *st.lsn
                          ? static_cast<double>(*r.current_lsn - *st.lsn)

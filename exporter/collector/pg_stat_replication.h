@@ -14,7 +14,6 @@
 
 namespace pgrepl {
 
-
 std::string StatReplicationSql(int server_version_num);
 Status ParseStatReplication(const Rows& rows, std::vector<StandbyRow>* out);
 

@@ -2,11 +2,11 @@
 // and the names it uses there (application_name, slot).
 #include "exporter/collector/pg_stat_wal_receiver.h"
 
-#include "exporter/pg/values.h"
-#include "exporter/pg/conninfo.h"
 #include "exporter/base/metric_sink.h"
-#include "exporter/pg/row_source.h"
 #include "exporter/model/snapshot.h"
+#include "exporter/pg/conninfo.h"
+#include "exporter/pg/row_source.h"
+#include "exporter/pg/values.h"
 
 namespace pgrepl {
 
@@ -34,8 +34,9 @@ std::string WalReceiverSql(int server_version_num) {
 }
 
 // Sample row:
-//   primary_conninfo                               | primary_slot_name | cluster_name
-//   host=10.0.0.1 user=replicator application_name=replica1 | replica1 | replica1
+//   primary_conninfo                               | primary_slot_name |
+//   cluster_name host=10.0.0.1 user=replicator application_name=replica1 |
+//   replica1 | replica1
 std::string IdentitySql() {
   return "SELECT current_setting('primary_conninfo') AS primary_conninfo, "
          "current_setting('primary_slot_name') AS primary_slot_name, "
@@ -65,7 +66,8 @@ Status ParseWalReceiver(const Rows& rows, std::optional<WalReceiverInfo>* out) {
 }
 
 Status ParseIdentity(const Rows& rows, ReplicaIdentity* out) {
-  if (rows.values.size() != 1) return Status::Query("expected one settings row");
+  if (rows.values.size() != 1)
+    return Status::Query("expected one settings row");
   ReplicaIdentity id;
   id.slot = rows.Get(0, "primary_slot_name").value_or("");
   std::string name;
@@ -85,7 +87,7 @@ Status ParseIdentity(const Rows& rows, ReplicaIdentity* out) {
 }
 
 Status PgStatWalReceiverCollector::Update(RowSource& db, const PollContext&,
-                                 InstanceSnapshot* s) const {
+                                          InstanceSnapshot* s) const {
   if (!s->recovery || !s->recovery->in_recovery) {
     s->wal_receiver.reset();
     return Status::Ok();

@@ -13,7 +13,7 @@ namespace pgrepl {
 struct LagLimit {
   enum class Kind { kSeconds, kBytes };
   Kind kind = Kind::kSeconds;
-  double value = 5;      // seconds or bytes; always > 0
+  double value = 5;         // seconds or bytes; always > 0
   std::string text = "5s";  // canonical form for messages, e.g. "1s", "16MB"
 };
 

@@ -33,9 +33,10 @@ HealthVerdict DecideReplica(const InstanceSnapshot& s, const LagWindow& recent,
       return Verdict(false, s,
                      "replica's WAL receiver is not running (stream broken)");
     case ReplicaState::kNotStreaming:
-      return Verdict(false, s, "replica's WAL receiver is " +
-                                   OneLine(s.wal_receiver->status, kQuoteLimit) +
-                                   ", not streaming");
+      return Verdict(false, s,
+                     "replica's WAL receiver is " +
+                         OneLine(s.wal_receiver->status, kQuoteLimit) +
+                         ", not streaming");
     case ReplicaState::kUnknown:
       return Verdict(false, s, "replica's WAL receiver state unknown");
     case ReplicaState::kNotReplica:

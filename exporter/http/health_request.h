@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
+#include "exporter/base/status.h"
 #include "exporter/config/lag_limit.h"
 #include "exporter/model/snapshot_store.h"
-#include "exporter/base/status.h"
 
 namespace pgrepl {
 

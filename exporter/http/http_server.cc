@@ -15,14 +15,14 @@
 #include <vector>
 
 #include "exporter/config/config.h"
-#include "exporter/metrics/exporter_metrics.h"
 #include "exporter/http/health_request.h"
-#include "exporter/model/snapshot_store.h"
 #include "exporter/http/status_json.h"
 #include "exporter/http/status_page.h"
 #include "exporter/http/status_report.h"
-#include "exporter/metrics/text_format.h"
 #include "exporter/http/tls_context.h"
+#include "exporter/metrics/exporter_metrics.h"
+#include "exporter/metrics/text_format.h"
+#include "exporter/model/snapshot_store.h"
 
 namespace pgrepl {
 namespace {
@@ -72,18 +72,26 @@ void Knock(const std::string& host, int port) {
 
 bool IsHead(mg_connection* conn) {
   const mg_request_info* ri = mg_get_request_info(conn);
-  return ri && ri->request_method && std::strcmp(ri->request_method, "HEAD") == 0;
+  return ri && ri->request_method &&
+         std::strcmp(ri->request_method, "HEAD") == 0;
 }
 
 const char* ReasonPhrase(int code) {
   switch (code) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 503: return "Service Unavailable";
-    default: return "Internal Server Error";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Internal Server Error";
   }
 }
 
@@ -94,11 +102,12 @@ int Reply(mg_connection* conn, int code, const char* content_type,
   // Headers and body leave in one write: two writes on a keep-alive
   // connection let Nagle's algorithm hold the body until the client's
   // delayed ACK, about 40 ms per request (tcp_nodelay is also on).
-  std::string out = "HTTP/1.1 " + std::to_string(code) + " " + ReasonPhrase(code) +
-                    "\r\nContent-Type: " + content_type +
-                    "\r\nContent-Length: " + std::to_string(body.size()) +
-                    "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n" +
-                    extra_headers + "\r\n";
+  std::string out =
+      "HTTP/1.1 " + std::to_string(code) + " " + ReasonPhrase(code) +
+      "\r\nContent-Type: " + content_type +
+      "\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n" +
+      extra_headers + "\r\n";
   if (!IsHead(conn)) out += body;
   mg_write(conn, out.data(), out.size());
   return code;
@@ -177,25 +186,34 @@ Status HttpServer::Start() {
     if (!compat.ok()) return compat;
     auto context = TlsContext::Create(*options_.web.tls);
     if (!context.ok()) {
-      return Status::Invalid("--web.config.file: " + context.status().message());
+      return Status::Invalid("--web.config.file: " +
+                             context.status().message());
     }
     tls_ = std::move(context).value();
     library_initialised_ = true;
     if ((mg_init_library(MG_FEATURES_TLS) & MG_FEATURES_TLS) == 0) {
-      return Status::Invalid("--web.config.file: civetweb cannot initialise TLS");
+      return Status::Invalid(
+          "--web.config.file: civetweb cannot initialise TLS");
     }
   }
   std::string threads = std::to_string(options_.threads);
   std::string timeout = std::to_string(options_.request_timeout_ms);
   std::string max_size = std::to_string(options_.max_request_size);
   std::string keep_alive = std::to_string(options_.keep_alive_timeout_ms);
-  const char* opts[] = {"listening_ports", ports.c_str(),
-                        "num_threads", threads.c_str(),
-                        "request_timeout_ms", timeout.c_str(),
-                        "max_request_size", max_size.c_str(),
-                        "enable_keep_alive", "yes",
-                        "keep_alive_timeout_ms", keep_alive.c_str(),
-                        "tcp_nodelay", "1",
+  const char* opts[] = {"listening_ports",
+                        ports.c_str(),
+                        "num_threads",
+                        threads.c_str(),
+                        "request_timeout_ms",
+                        timeout.c_str(),
+                        "max_request_size",
+                        max_size.c_str(),
+                        "enable_keep_alive",
+                        "yes",
+                        "keep_alive_timeout_ms",
+                        keep_alive.c_str(),
+                        "tcp_nodelay",
+                        "1",
                         nullptr};
   mg_callbacks callbacks{};
   callbacks.log_message = LogMessage;
@@ -245,16 +263,19 @@ int HttpServer::HandleRequest(mg_connection* conn, void* p) {
 
 int HttpServer::Dispatch(mg_connection* conn) const {
   if (!MethodAllowed(conn)) {
-    return Reply(conn, 405, kText, "GET or HEAD only\n", "Allow: GET, HEAD\r\n");
+    return Reply(conn, 405, kText, "GET or HEAD only\n",
+                 "Allow: GET, HEAD\r\n");
   }
   if (auth_.enabled() && !auth_.Check(mg_get_header(conn, "Authorization"))) {
     return Reply(conn, 401, kText, "unauthorized\n",
-                 "WWW-Authenticate: Basic realm=\"pgrepl_exporter\", charset=\"UTF-8\"\r\n");
+                 "WWW-Authenticate: Basic realm=\"pgrepl_exporter\", "
+                 "charset=\"UTF-8\"\r\n");
   }
   const mg_request_info* ri = mg_get_request_info(conn);
   const std::string path = ri->local_uri ? ri->local_uri : "";
   if (path == options_.telemetry_path) return HandleMetrics(conn);
-  if (path == "/healthz") return Reply(conn, 200, kText, "ok: exporter process is alive\n");
+  if (path == "/healthz")
+    return Reply(conn, 200, kText, "ok: exporter process is alive\n");
   if (path == "/ready") return HandleReady(conn);
   if (path == "/primary") return HandleHealth(conn, HealthCheck::kPrimary);
   if (path == "/replica") return HandleHealth(conn, HealthCheck::kReplica);
@@ -284,17 +305,21 @@ int HttpServer::HandleHealth(mg_connection* conn, HealthCheck check) const {
   auto request = ParseHealthRequest(ri->query_string ? ri->query_string : "",
                                     check != HealthCheck::kPrimary);
   if (!request.ok()) {
-    return Reply(conn, 400, kText, "bad request: " + request.status().message() + "\n");
+    return Reply(conn, 400, kText,
+                 "bad request: " + request.status().message() + "\n");
   }
   const auto entries = store_->Entries();
-  InstanceChoice choice = ChooseInstance(entries, request.value(), options_.sidecar);
+  InstanceChoice choice =
+      ChooseInstance(entries, request.value(), options_.sidecar);
   if (choice.http_status != 200) {
     return Reply(conn, choice.http_status, kText, choice.reason + "\n");
   }
   const SnapshotStore::Entry& entry = entries[choice.index];
-  const LagLimit& limit = request.value().max_lag.value_or(options_.health.default_limit);
-  HealthVerdict v = DecideHealth(check, *entry.snapshot, entry.recent_lag, limit,
-                                 options_.health, InstanceSnapshot::WallClock::now());
+  const LagLimit& limit =
+      request.value().max_lag.value_or(options_.health.default_limit);
+  HealthVerdict v =
+      DecideHealth(check, *entry.snapshot, entry.recent_lag, limit,
+                   options_.health, InstanceSnapshot::WallClock::now());
   return Reply(conn, v.ok ? 200 : 503, kText, v.reason + "\n");
 }
 

@@ -5,10 +5,10 @@
 #include <memory>
 #include <string>
 
-#include "exporter/http/basic_auth.h"
-#include "exporter/http/health.h"
 #include "exporter/base/status.h"
 #include "exporter/config/web_config.h"
+#include "exporter/http/basic_auth.h"
+#include "exporter/http/health.h"
 
 struct mg_context;
 struct mg_connection;
@@ -23,8 +23,8 @@ struct Config;
 struct HttpOptions {
   std::string listen_address;  // "[host:]port"
   std::string telemetry_path = "/metrics";
-  WebConfig web;        // TLS and basic auth (--web.config.file)
-  HealthPolicy health;  // /primary, /replica, /read-only
+  WebConfig web;         // TLS and basic auth (--web.config.file)
+  HealthPolicy health;   // /primary, /replica, /read-only
   bool sidecar = false;  // health checks default to the one instance
   // civetweb limits, chosen deliberately (see docs/http.md).
   int threads = 32;               // concurrent connections being served
@@ -55,7 +55,8 @@ class HttpServer {
 
   // Converts "[host]:port" or "port" into civetweb's listening_ports form,
   // with civetweb's 's' suffix for a TLS port.
-  static std::string CivetListenSpec(const std::string& listen_address, bool tls);
+  static std::string CivetListenSpec(const std::string& listen_address,
+                                     bool tls);
 
  private:
   static int HandleRequest(mg_connection* conn, void* self);

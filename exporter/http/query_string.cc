@@ -51,9 +51,11 @@ Result<std::vector<QueryParam>> ParseQueryString(std::string_view query) {
     }
     size_t eq = piece.find('=');
     std::string_view key = piece.substr(0, eq);
-    std::string_view value =
-        eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1);
-    if (key.size() > kMaxQueryValueLength || value.size() > kMaxQueryValueLength) {
+    std::string_view value = eq == std::string_view::npos
+                                 ? std::string_view()
+                                 : piece.substr(eq + 1);
+    if (key.size() > kMaxQueryValueLength ||
+        value.size() > kMaxQueryValueLength) {
       return Status::Invalid("query parameter too long (at most " +
                              std::to_string(kMaxQueryValueLength) + " bytes)");
     }

@@ -104,8 +104,9 @@ std::string LagBar(const InstanceStatus& i, double x, double y, double width) {
 
 std::string LagCell(const InstanceStatus& i) {
   if (i.role != Role::kReplica) return "<span class=\"muted\">&mdash;</span>";
-  std::string out = "<svg width=\"140\" height=\"14\" role=\"img\" aria-label=\"lag\">" +
-                    LagBar(i, 1, 3, 138) + "</svg><br>" + HtmlEscape(LagText(i));
+  std::string out =
+      "<svg width=\"140\" height=\"14\" role=\"img\" aria-label=\"lag\">" +
+      LagBar(i, 1, 3, 138) + "</svg><br>" + HtmlEscape(LagText(i));
   return out;
 }
 
@@ -164,23 +165,28 @@ std::string Ago(
 // One instance box of the topology diagram.
 std::string Node(const InstanceStatus& i, double x, double y) {
   const double w = 180;
-  const char* stroke = !i.up ? "#d03030" : i.role == Role::kPrimary ? "#3158c9" : "#6b4fbb";
-  std::string out = "<g class=\"node\" data-instance=\"" + HtmlEscape(i.name) + "\">";
+  const char* stroke = !i.up                      ? "#d03030"
+                       : i.role == Role::kPrimary ? "#3158c9"
+                                                  : "#6b4fbb";
+  std::string out =
+      "<g class=\"node\" data-instance=\"" + HtmlEscape(i.name) + "\">";
   out += "<rect x=\"" + Fmt("%.1f", x) + "\" y=\"" + Fmt("%.1f", y) +
          "\" width=\"180\" height=\"78\" rx=\"8\" fill=\"#fff\" stroke=\"" +
          stroke + "\" stroke-width=\"2\"" +
          (i.up ? "" : " stroke-dasharray=\"5 3\"") + "/>";
   std::string name = i.name.size() > 24 ? i.name.substr(0, 23) + "~" : i.name;
   out += "<text x=\"" + Fmt("%.1f", x + 10) + "\" y=\"" + Fmt("%.1f", y + 20) +
-         "\" font-size=\"13\" font-weight=\"600\">" + HtmlEscape(name) + "</text>";
-  std::string line = RoleName(i.role) + std::string(i.up ? " \xc2\xb7 up" : " \xc2\xb7 DOWN");
+         "\" font-size=\"13\" font-weight=\"600\">" + HtmlEscape(name) +
+         "</text>";
+  std::string line =
+      RoleName(i.role) + std::string(i.up ? " \xc2\xb7 up" : " \xc2\xb7 DOWN");
   out += "<text x=\"" + Fmt("%.1f", x + 10) + "\" y=\"" + Fmt("%.1f", y + 38) +
-         "\" font-size=\"12\" fill=\"" + (i.up ? "#5b6475" : "#d03030") + "\">" +
-         HtmlEscape(line) + "</text>";
+         "\" font-size=\"12\" fill=\"" + (i.up ? "#5b6475" : "#d03030") +
+         "\">" + HtmlEscape(line) + "</text>";
   if (i.role == Role::kReplica) {
-    out += "<text x=\"" + Fmt("%.1f", x + 10) + "\" y=\"" + Fmt("%.1f", y + 54) +
-           "\" font-size=\"11\" fill=\"#5b6475\">lag " + HtmlEscape(LagText(i)) +
-           "</text>";
+    out += "<text x=\"" + Fmt("%.1f", x + 10) + "\" y=\"" +
+           Fmt("%.1f", y + 54) + "\" font-size=\"11\" fill=\"#5b6475\">lag " +
+           HtmlEscape(LagText(i)) + "</text>";
     out += LagBar(i, x + 10, y + 62, w - 20);
   } else if (i.role == Role::kPrimary) {
     int connected = 0;
@@ -200,8 +206,9 @@ std::string Topology(const ClusterStatus& c) {
   constexpr size_t kPerRow = 6;
   std::vector<const InstanceStatus*> top, bottom;
   for (const auto& i : c.instances) {
-    bool upper = i.role == Role::kPrimary ||
-                 (i.role == Role::kUnknown && i.configured_role == Role::kPrimary);
+    bool upper =
+        i.role == Role::kPrimary ||
+        (i.role == Role::kUnknown && i.configured_role == Role::kPrimary);
     (upper ? top : bottom).push_back(&i);
   }
   const double slot = 200, node_w = 180, row_h = 110;
@@ -223,7 +230,8 @@ std::string Topology(const ClusterStatus& c) {
     double x = row_x(in_row, j % kPerRow);
     double y = 120 + row * row_h;
     nodes += Node(r, x, y);
-    if (top.size() != 1 || r.role != Role::kReplica) continue;  // upstream unclear
+    if (top.size() != 1 || r.role != Role::kReplica)
+      continue;  // upstream unclear
     bool streaming = r.replica_state == ReplicaState::kStreaming;
     double px = row_x(1, 0) + node_w / 2;
     edges += "<line x1=\"" + Fmt("%.1f", px) + "\" y1=\"88\" x2=\"" +
@@ -259,11 +267,14 @@ std::string ClusterSection(const StatusReport& r, const ClusterStatus& c) {
   for (const auto& i : c.instances) {
     out += "<tr class=\"instance\" data-instance=\"" + HtmlEscape(i.name) +
            "\" data-role=\"" + HtmlEscape(RoleName(i.role)) + "\" data-up=\"" +
-           (i.up ? "1" : "0") + "\" data-lag-state=\"" + LagBandName(i.lag_band) + "\">";
+           (i.up ? "1" : "0") + "\" data-lag-state=\"" +
+           LagBandName(i.lag_band) + "\">";
     out += "<td class=\"name\"><b>" + HtmlEscape(i.name) + "</b>" +
-           (i.discovered ? " <span class=\"muted\">(discovered)</span>" : "") + "</td>";
-    out += "<td class=\"role\"><span class=\"badge b-" + HtmlEscape(RoleName(i.role)) + "\">" +
-           HtmlEscape(RoleName(i.role)) + "</span></td>";
+           (i.discovered ? " <span class=\"muted\">(discovered)</span>" : "") +
+           "</td>";
+    out += "<td class=\"role\"><span class=\"badge b-" +
+           HtmlEscape(RoleName(i.role)) + "\">" + HtmlEscape(RoleName(i.role)) +
+           "</span></td>";
     out += std::string("<td class=\"state\"><span class=\"badge ") +
            (i.up ? "b-up\">up" : "b-down\">down") + "</span>";
     if (!i.last_error.empty())

@@ -38,8 +38,9 @@ void SetLag(const InstanceSnapshot& s, const LagLimit& limit,
   }
   out->lag_bytes = s.replica_lag_bytes;
   if (out->role != Role::kReplica) return;
-  std::optional<double> lag =
-      limit.kind == LagLimit::Kind::kSeconds ? out->lag_seconds : out->lag_bytes;
+  std::optional<double> lag = limit.kind == LagLimit::Kind::kSeconds
+                                  ? out->lag_seconds
+                                  : out->lag_bytes;
   if (!lag || s.replica_state() != ReplicaState::kStreaming) {
     out->lag_band = LagBand::kBad;
     out->lag_fraction = 1;
@@ -124,7 +125,8 @@ StatusReport BuildStatusReport(const std::vector<SnapshotStore::Entry>& entries,
     }
     std::stable_sort(c.instances.begin(), c.instances.end(),
                      [](const InstanceStatus& a, const InstanceStatus& b) {
-                       return (a.role == Role::kPrimary) > (b.role == Role::kPrimary);
+                       return (a.role == Role::kPrimary) >
+                              (b.role == Role::kPrimary);
                      });
     report.clusters.push_back(std::move(c));
   }

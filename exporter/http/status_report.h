@@ -30,7 +30,7 @@ struct StandbyStatus {
 
 struct InstanceStatus {
   std::string name;
-  Role role = Role::kUnknown;  // kUnknown while down
+  Role role = Role::kUnknown;             // kUnknown while down
   Role configured_role = Role::kReplica;  // kPrimary or kReplica
   ReplicaState replica_state = ReplicaState::kNotReplica;
   bool discovered = false;

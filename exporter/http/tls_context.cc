@@ -3,9 +3,9 @@
 #include "exporter/http/tls_context.h"
 
 #include <dlfcn.h>
-#include <unistd.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <unistd.h>
 
 #include "exporter/ssl_compat/ssl_compat.h"
 
@@ -27,10 +27,14 @@ std::string OpenSslError() {
 
 int ProtocolVersion(TlsVersion v) {
   switch (v) {
-    case TlsVersion::kTls10: return TLS1_VERSION;
-    case TlsVersion::kTls11: return TLS1_1_VERSION;
-    case TlsVersion::kTls12: return TLS1_2_VERSION;
-    case TlsVersion::kTls13: return TLS1_3_VERSION;
+    case TlsVersion::kTls10:
+      return TLS1_VERSION;
+    case TlsVersion::kTls11:
+      return TLS1_1_VERSION;
+    case TlsVersion::kTls12:
+      return TLS1_2_VERSION;
+    case TlsVersion::kTls13:
+      return TLS1_3_VERSION;
   }
   return TLS1_2_VERSION;
 }
@@ -45,46 +49,58 @@ struct CtxDeleter {
 
 }  // namespace
 
-Result<std::unique_ptr<TlsContext>> TlsContext::Create(const TlsServerConfig& config) {
+Result<std::unique_ptr<TlsContext>> TlsContext::Create(
+    const TlsServerConfig& config) {
   ERR_clear_error();
   std::unique_ptr<SSL_CTX, CtxDeleter> ctx(SSL_CTX_new(TLS_server_method()));
-  if (!ctx) return Status::Invalid("TLS: cannot create a context: " + OpenSslError());
+  if (!ctx)
+    return Status::Invalid("TLS: cannot create a context: " + OpenSslError());
   SSL_CTX* c = ctx.get();
   const std::string where = "tls_server_config.";
-  for (auto [key, path] : {std::pair{"cert_file", &config.cert_file},
-                           std::pair{"key_file", &config.key_file},
-                           std::pair{"client_ca_file", &config.client_ca_file}}) {
+  for (auto [key, path] :
+       {std::pair{"cert_file", &config.cert_file},
+        std::pair{"key_file", &config.key_file},
+        std::pair{"client_ca_file", &config.client_ca_file}}) {
     if (!path->empty() && access(path->c_str(), R_OK) != 0) {
       return Status::Invalid(where + key + " " + *path + ": cannot read");
     }
   }
   if (SSL_CTX_use_certificate_chain_file(c, config.cert_file.c_str()) != 1) {
-    return Status::Invalid(where + "cert_file " + config.cert_file + ": " + OpenSslError());
+    return Status::Invalid(where + "cert_file " + config.cert_file + ": " +
+                           OpenSslError());
   }
-  if (SSL_CTX_use_PrivateKey_file(c, config.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    return Status::Invalid(where + "key_file " + config.key_file + ": " + OpenSslError());
+  if (SSL_CTX_use_PrivateKey_file(c, config.key_file.c_str(),
+                                  SSL_FILETYPE_PEM) != 1) {
+    return Status::Invalid(where + "key_file " + config.key_file + ": " +
+                           OpenSslError());
   }
   if (SSL_CTX_check_private_key(c) != 1) {
     return Status::Invalid(where + "key_file " + config.key_file +
                            " does not match cert_file " + config.cert_file);
   }
-  if (SSL_CTX_set_min_proto_version(c, ProtocolVersion(config.min_version)) != 1 ||
+  if (SSL_CTX_set_min_proto_version(c, ProtocolVersion(config.min_version)) !=
+          1 ||
       (config.max_version &&
-       SSL_CTX_set_max_proto_version(c, ProtocolVersion(*config.max_version)) != 1)) {
-    return Status::Invalid("TLS: unsupported protocol version: " + OpenSslError());
+       SSL_CTX_set_max_proto_version(c, ProtocolVersion(*config.max_version)) !=
+           1)) {
+    return Status::Invalid("TLS: unsupported protocol version: " +
+                           OpenSslError());
   }
   SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                              SSL_OP_CIPHER_SERVER_PREFERENCE);
   // Needed for session resumption when client certificates are asked for.
   static const unsigned char kSessionContext[] = "pgrepl_exporter";
-  SSL_CTX_set_session_id_context(c, kSessionContext, sizeof kSessionContext - 1);
+  SSL_CTX_set_session_id_context(c, kSessionContext,
+                                 sizeof kSessionContext - 1);
 
   if (!config.client_ca_file.empty()) {
-    if (SSL_CTX_load_verify_locations(c, config.client_ca_file.c_str(), nullptr) != 1) {
-      return Status::Invalid(where + "client_ca_file " + config.client_ca_file + ": " +
-                             OpenSslError());
+    if (SSL_CTX_load_verify_locations(c, config.client_ca_file.c_str(),
+                                      nullptr) != 1) {
+      return Status::Invalid(where + "client_ca_file " + config.client_ca_file +
+                             ": " + OpenSslError());
     }
-    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(config.client_ca_file.c_str());
+    STACK_OF(X509_NAME)* names =
+        SSL_load_client_CA_file(config.client_ca_file.c_str());
     if (names == nullptr) {
       return Status::Invalid(where + "client_ca_file " + config.client_ca_file +
                              ": no certificates");
@@ -106,7 +122,8 @@ Result<std::unique_ptr<TlsContext>> TlsContext::Create(const TlsServerConfig& co
       SSL_CTX_set_verify(c, SSL_VERIFY_PEER, nullptr);
       break;
     case ClientAuth::kRequireAndVerifyClientCert:
-      SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+      SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                         nullptr);
       break;
   }
   ERR_clear_error();
@@ -129,8 +146,8 @@ Status TlsContext::CheckCivetwebCompat() {
     void* symbol = handle != nullptr ? dlsym(handle, l.symbol) : nullptr;
     if (handle != nullptr) dlclose(handle);
     if (symbol == nullptr) {
-      return Status::Invalid(std::string("TLS: civetweb would not find ") + l.symbol +
-                             " in " + l.library +
+      return Status::Invalid(std::string("TLS: civetweb would not find ") +
+                             l.symbol + " in " + l.library +
                              ": the OpenSSL compatibility library is missing "
                              "(see docs/http.md)");
     }

@@ -16,7 +16,8 @@ class TlsContext {
   // client CAs, and sets the protocol versions and the client certificate
   // policy of `config.client_auth` (exporter-toolkit's semantics). Errors
   // name the file and OpenSSL's reason on one line.
-  static Result<std::unique_ptr<TlsContext>> Create(const TlsServerConfig& config);
+  static Result<std::unique_ptr<TlsContext>> Create(
+      const TlsServerConfig& config);
 
   // Checks that civetweb's run-time lookup of OpenSSL by name will succeed:
   // dlopen("libssl.so") and dlopen("libcrypto.so") must resolve to the

@@ -31,12 +31,13 @@ void EmitClusterView(const std::vector<const InstanceSnapshot*>& cluster,
           static_cast<double>(streaming));
   c.Gauge("pgrepl_cluster_instances", "Instances the exporter polls.",
           static_cast<double>(cluster.size()));
-  c.Gauge("pgrepl_cluster_instances_up", "Instances whose latest poll succeeded.",
-          static_cast<double>(up));
+  c.Gauge("pgrepl_cluster_instances_up",
+          "Instances whose latest poll succeeded.", static_cast<double>(up));
 
   for (const InstanceSnapshot* p : cluster) {
     if (p->role() != Role::kPrimary || !p->standbys) continue;
-    MetricSink ps = root.WithBase({{"cluster", name}, {"instance", p->instance}});
+    MetricSink ps =
+        root.WithBase({{"cluster", name}, {"instance", p->instance}});
     auto standbys = ExpectedStandbys(*p, cluster);
     ps.Gauge("pgrepl_standbys_expected",
              "Standbys this primary should serve: known replicas plus "

@@ -7,11 +7,11 @@
 #include <map>
 #include <string>
 
-#include "exporter/metrics/cluster_metrics.h"
 #include "exporter/base/metric_sink.h"
+#include "exporter/base/version.h"
+#include "exporter/metrics/cluster_metrics.h"
 #include "exporter/metrics/process_stats.h"
 #include "exporter/model/snapshot_store.h"
-#include "exporter/base/version.h"
 
 namespace pgrepl {
 namespace {
@@ -148,13 +148,14 @@ std::vector<prometheus::MetricFamily> ExporterMetrics::Collect() const {
     std::vector<const InstanceSnapshot*> cluster;
     for (size_t i = 0; i < snapshots.size(); ++i) {
       const InstanceSnapshot& snap = *snapshots[i];
-      MetricSink sink =
-          root.WithBase({{"cluster", snap.cluster}, {"instance", snap.instance}});
+      MetricSink sink = root.WithBase(
+          {{"cluster", snap.cluster}, {"instance", snap.instance}});
       EmitInstance(snap, sink);
       for (const auto& c : *collectors_) c->Emit(snap, sink);
       EmitDerived(snap, sink);
       cluster.push_back(&snap);
-      if (i + 1 == snapshots.size() || snapshots[i + 1]->cluster != snap.cluster) {
+      if (i + 1 == snapshots.size() ||
+          snapshots[i + 1]->cluster != snap.cluster) {
         EmitClusterView(cluster, root);
         cluster.clear();
       }

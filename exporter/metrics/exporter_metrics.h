@@ -20,7 +20,7 @@ class SnapshotStore;
 class ExporterMetrics : public prometheus::Collectable {
  public:
   ExporterMetrics(
-      const SnapshotStore* store,                                 // not own
+      const SnapshotStore* store,                                  // not own
       const std::vector<std::unique_ptr<Collector>>* collectors);  // not own
   std::vector<prometheus::MetricFamily> Collect() const override;
 

@@ -16,8 +16,8 @@ namespace pgrepl {
 //   1234 (pgrepl_exporter) S 1 1234 ... 14:utime 15:stime ... 22:starttime
 //   23:vsize 24:rss ...
 std::optional<ProcessStats> ParseProcStat(const std::string& stat,
-                                          long ticks_per_second,
-                                          long page_size, double boot_time) {
+                                          long ticks_per_second, long page_size,
+                                          double boot_time) {
   size_t close = stat.rfind(')');
   if (close == std::string::npos || ticks_per_second <= 0) return std::nullopt;
   std::istringstream in(stat.substr(close + 1));
@@ -58,7 +58,8 @@ std::optional<ProcessStats> ReadProcessStats() {
     s->open_fds = n - 1;  // minus the descriptor of the listing itself
   }
   rlimit rl{};
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0) s->max_fds = static_cast<double>(rl.rlim_cur);
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+    s->max_fds = static_cast<double>(rl.rlim_cur);
   return s;
 }
 

@@ -20,8 +20,8 @@ struct ProcessStats {
 // `ticks_per_second` and `page_size` come from sysconf; `boot_time` is
 // btime from /proc/stat.
 std::optional<ProcessStats> ParseProcStat(const std::string& stat,
-                                          long ticks_per_second,
-                                          long page_size, double boot_time);
+                                          long ticks_per_second, long page_size,
+                                          double boot_time);
 
 // Reads the current process's figures; nullopt when /proc is unreadable.
 std::optional<ProcessStats> ReadProcessStats();

@@ -26,7 +26,6 @@ std::vector<ExpectedStandby> ExpectedStandbys(
     const InstanceSnapshot& primary,
     const std::vector<const InstanceSnapshot*>& cluster);
 
-
 }  // namespace pgrepl
 
 #endif  // PGREPL_EXPORTER_MODEL_CLUSTER_VIEW_H_

@@ -29,7 +29,8 @@ void PositionHistory::Record(const std::string& source, Clock::time_point t,
 std::optional<PositionHistory::Behind> PositionHistory::Estimate(
     uint64_t applied, Clock::time_point now, Clock::duration max_age) const {
   std::lock_guard<std::mutex> lock(mu_);
-  if (samples_.empty() || now - samples_.back().t > max_age) return std::nullopt;
+  if (samples_.empty() || now - samples_.back().t > max_age)
+    return std::nullopt;
   Behind b;
   b.latest = samples_.back().position;
   if (applied >= b.latest) {
@@ -54,7 +55,8 @@ std::optional<PositionHistory::Behind> PositionHistory::Estimate(
   // between and find when it passed `applied`.
   double frac = static_cast<double>(applied - a.position) /
                 static_cast<double>(c.position - a.position);
-  b.since = a.t + std::chrono::duration_cast<Clock::duration>((c.t - a.t) * frac);
+  b.since =
+      a.t + std::chrono::duration_cast<Clock::duration>((c.t - a.t) * frac);
   return b;
 }
 

@@ -6,20 +6,28 @@ namespace pgrepl {
 
 const char* RoleName(Role role) {
   switch (role) {
-    case Role::kUnknown: return "unknown";
-    case Role::kPrimary: return "primary";
-    case Role::kReplica: return "replica";
+    case Role::kUnknown:
+      return "unknown";
+    case Role::kPrimary:
+      return "primary";
+    case Role::kReplica:
+      return "replica";
   }
   return "unknown";
 }
 
 const char* ReplicaStateName(ReplicaState state) {
   switch (state) {
-    case ReplicaState::kNotReplica: return "not_replica";
-    case ReplicaState::kUnknown: return "unknown";
-    case ReplicaState::kNoReceiver: return "no_receiver";
-    case ReplicaState::kNotStreaming: return "not_streaming";
-    case ReplicaState::kStreaming: return "streaming";
+    case ReplicaState::kNotReplica:
+      return "not_replica";
+    case ReplicaState::kUnknown:
+      return "unknown";
+    case ReplicaState::kNoReceiver:
+      return "no_receiver";
+    case ReplicaState::kNotStreaming:
+      return "not_streaming";
+    case ReplicaState::kStreaming:
+      return "streaming";
   }
   return "unknown";
 }

@@ -69,7 +69,7 @@ struct InstanceSnapshot {
   std::optional<std::vector<StandbyRow>> standbys;
   std::optional<std::vector<SlotRow>> slots;
   std::optional<WalReceiverInfo> wal_receiver;  // replicas: nullopt = none
-  bool wal_receiver_read = false;  // the receiver query succeeded
+  bool wal_receiver_read = false;               // the receiver query succeeded
 
   // Sticky across outages: the last names the replica used upstream, so a
   // stopped replica is still an expected standby.
@@ -78,7 +78,7 @@ struct InstanceSnapshot {
   // Derived by the poller on the exporter's own clock (replicas only).
   std::optional<double> replica_lag_seconds;  // NaN: unknown
   std::optional<double> replica_lag_bytes;
-  LagHistogram replica_lag_histogram;         // every poll's lag, monotonic
+  LagHistogram replica_lag_histogram;           // every poll's lag, monotonic
   std::optional<double> heartbeat_lag_seconds;  // --heartbeat only
 
   // Role and timeline history, monotonic while the exporter runs.

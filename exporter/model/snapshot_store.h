@@ -31,8 +31,8 @@ class SnapshotStore {
 
   // What the DNS discovery of one cluster last found (poll/fleet).
   struct Discovery {
-    uint64_t errors = 0;       // failed resolutions, monotonic
-    size_t discovered = 0;     // addresses of the latest resolution
+    uint64_t errors = 0;    // failed resolutions, monotonic
+    size_t discovered = 0;  // addresses of the latest resolution
     bool resolved_once = false;
   };
 
@@ -51,9 +51,10 @@ class SnapshotStore {
 
  private:
   mutable std::mutex mu_;
-  std::map<std::pair<std::string, std::string>, Entry> snapshots_;  // GUARDED_BY(mu_)
+  std::map<std::pair<std::string, std::string>, Entry>
+      snapshots_;                               // GUARDED_BY(mu_)
   std::map<std::string, Discovery> discovery_;  // GUARDED_BY(mu_)
-  bool any_polled_ = false;                                            // GUARDED_BY(mu_)
+  bool any_polled_ = false;                     // GUARDED_BY(mu_)
 };
 
 }  // namespace pgrepl

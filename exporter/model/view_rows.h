@@ -16,8 +16,8 @@ struct RecoveryInfo {
   std::optional<uint64_t> current_lsn;  // primary: pg_current_wal_lsn()
   std::optional<uint64_t> receive_lsn;  // replica: pg_last_wal_receive_lsn()
   std::optional<uint64_t> replay_lsn;   // replica: pg_last_wal_replay_lsn()
-  std::optional<bool> replay_paused;    // replica only; "pause requested" counts
-  std::optional<uint32_t> timeline;     // primary: from its current WAL file
+  std::optional<bool> replay_paused;  // replica only; "pause requested" counts
+  std::optional<uint32_t> timeline;   // primary: from its current WAL file
 };
 
 // One row of pg_stat_replication (collector/pg_stat_replication).
@@ -43,8 +43,9 @@ struct SlotRow {
   std::optional<int64_t> safe_wal_size;    // 13+; NULL when unlimited
 };
 
-// The row of pg_stat_wal_receiver (collector/pg_stat_wal_receiver). Absent (nullopt in the snapshot) when no WAL
-// receiver process runs, which on a replica means the stream is down.
+// The row of pg_stat_wal_receiver (collector/pg_stat_wal_receiver). Absent
+// (nullopt in the snapshot) when no WAL receiver process runs, which on a
+// replica means the stream is down.
 struct WalReceiverInfo {
   std::string status;  // streaming, starting, waiting, restarting, stopping
   std::optional<int> pid;

@@ -32,8 +32,10 @@ std::string ScrubParseError(const char* raw) {
   for (const auto& [prefix, suffix] :
        {std::pair<std::string, std::string>{"missing \"=\" after \"",
                                             "\" in connection info string"},
-        std::pair<std::string, std::string>{"invalid connection option \"", "\""},
-        std::pair<std::string, std::string>{"invalid URI query parameter: \"", "\""}}) {
+        std::pair<std::string, std::string>{"invalid connection option \"",
+                                            "\""},
+        std::pair<std::string, std::string>{"invalid URI query parameter: \"",
+                                            "\""}}) {
     if (in.size() >= prefix.size() + suffix.size() && in.starts_with(prefix) &&
         in.ends_with(suffix)) {
       std::string word =

@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "exporter/pg/rows.h"
 #include "exporter/base/status.h"
+#include "exporter/pg/rows.h"
 
 namespace pgrepl {
 

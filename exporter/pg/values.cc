@@ -19,8 +19,10 @@ std::optional<bool> ParseBool(const Cell& cell) {
 std::optional<int64_t> ParseInt(const Cell& cell) {
   if (!cell || cell->empty()) return std::nullopt;
   int64_t v = 0;
-  auto [end, ec] = std::from_chars(cell->data(), cell->data() + cell->size(), v);
-  if (ec != std::errc() || end != cell->data() + cell->size()) return std::nullopt;
+  auto [end, ec] =
+      std::from_chars(cell->data(), cell->data() + cell->size(), v);
+  if (ec != std::errc() || end != cell->data() + cell->size())
+    return std::nullopt;
   return v;
 }
 

@@ -102,8 +102,8 @@ class Poller {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;                         // GUARDED_BY(mu_)
-  std::optional<std::string> new_conninfo_;   // GUARDED_BY(mu_)
+  bool stop_ = false;                        // GUARDED_BY(mu_)
+  std::optional<std::string> new_conninfo_;  // GUARDED_BY(mu_)
   std::thread thread_;
 };
 

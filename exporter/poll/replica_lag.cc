@@ -42,8 +42,9 @@ ReplicaLag ComputeReplicaLag(const ReplicaLagInput& in) {
   }
   if (!in.streaming && in.last_healthy) {
     double since_healthy = Seconds(in.now - *in.last_healthy);
-    out.seconds = std::isnan(out.seconds) ? since_healthy
-                                          : std::max(out.seconds, since_healthy);
+    out.seconds = std::isnan(out.seconds)
+                      ? since_healthy
+                      : std::max(out.seconds, since_healthy);
   }
   return out;
 }

@@ -21,9 +21,9 @@ struct ReplicaLagInput {
 };
 
 struct ReplicaLag {
-  double seconds;                 // NaN when unknown
-  std::optional<double> bytes;    // primary position minus replay position
-  bool healthy = false;           // streaming and caught up at this poll
+  double seconds;               // NaN when unknown
+  std::optional<double> bytes;  // primary position minus replay position
+  bool healthy = false;         // streaming and caught up at this poll
 };
 
 // The rules, in order:

@@ -13,9 +13,9 @@
 // searching the disk; dlsym() on it then finds the function below here and
 // every other OpenSSL function in its dependency libssl.so.3. Both the
 // exporter and civetweb thereby use the one libssl.so.3 in the process.
-#include <openssl/ssl.h>
-
 #include "exporter/ssl_compat/ssl_compat.h"
+
+#include <openssl/ssl.h>
 
 #undef SSL_get_peer_certificate
 
@@ -23,7 +23,8 @@ extern "C" {
 
 // OpenSSL 1.1 semantics: the caller owns a reference to the certificate,
 // exactly what SSL_get1_peer_certificate hands out.
-__attribute__((visibility("default"))) X509* SSL_get_peer_certificate(const SSL* ssl);
+__attribute__((visibility("default"))) X509* SSL_get_peer_certificate(
+    const SSL* ssl);
 X509* SSL_get_peer_certificate(const SSL* ssl) {
   return SSL_get1_peer_certificate(ssl);
 }

@@ -16,10 +16,10 @@
 #include <string_view>
 
 #include "exporter/base/duration.h"
-#include "exporter/http/health_request.h"
-#include "exporter/config/lag_limit.h"
-#include "exporter/http/query_string.h"
 #include "exporter/base/size.h"
+#include "exporter/config/lag_limit.h"
+#include "exporter/http/health_request.h"
+#include "exporter/http/query_string.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

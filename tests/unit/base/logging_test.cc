@@ -9,8 +9,14 @@ namespace pgrepl {
 namespace {
 
 TEST(FormatLogfmt, TextAndFields) {
-  EXPECT_EQ(FormatLogfmt("T", "info", "poll failed\x1f" "cluster\x1f" "c\x1f"
-                         "instance\x1f" "r1\x1f" "err\x1f" "connect: refused"),
+  EXPECT_EQ(FormatLogfmt("T", "info",
+                         "poll failed\x1f"
+                         "cluster\x1f"
+                         "c\x1f"
+                         "instance\x1f"
+                         "r1\x1f"
+                         "err\x1f"
+                         "connect: refused"),
             "ts=T level=info msg=\"poll failed\" cluster=c instance=r1 "
             "err=\"connect: refused\"");
   EXPECT_EQ(FormatLogfmt("T", "warn", "plain"), "ts=T level=warn msg=plain");
@@ -23,15 +29,21 @@ TEST(FormatLogfmt, EscapesQuotesAndNewlines) {
 }
 
 TEST(FormatLogfmt, QuotesFieldValuesWithQuotes) {
-  std::string line = FormatLogfmt(
-      "T", "warn", "poll failed\x1f" "err\x1f" "connection to server at \"127.0.0.1\" failed");
-  EXPECT_EQ(line, "ts=T level=warn msg=\"poll failed\" "
-                  "err=\"connection to server at \\\"127.0.0.1\\\" failed\"");
+  std::string line =
+      FormatLogfmt("T", "warn",
+                   "poll failed\x1f"
+                   "err\x1f"
+                   "connection to server at \"127.0.0.1\" failed");
+  EXPECT_EQ(line,
+            "ts=T level=warn msg=\"poll failed\" "
+            "err=\"connection to server at \\\"127.0.0.1\\\" failed\"");
 }
 
 TEST(FormatJson, IsValidJsonWithFields) {
-  auto j = nlohmann::json::parse(
-      FormatJson("T", "error", "stopping\x1fsignal\x1f" "15\x1fnote\x1f" "a \"b\""));
+  auto j = nlohmann::json::parse(FormatJson("T", "error",
+                                            "stopping\x1fsignal\x1f"
+                                            "15\x1fnote\x1f"
+                                            "a \"b\""));
   EXPECT_EQ(j["ts"], "T");
   EXPECT_EQ(j["level"], "error");
   EXPECT_EQ(j["msg"], "stopping");

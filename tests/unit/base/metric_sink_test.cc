@@ -33,9 +33,11 @@ TEST(MetricSink, HistogramSerializes) {
   prometheus::TextSerializer().Serialize(out, root.Take());
   std::string text = out.str();
   EXPECT_NE(text.find("pgrepl_h_seconds_bucket{cluster=\"c\",le=\"0.5\"} 1"),
-            std::string::npos) << text;
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("le=\"+Inf\"} 4"), std::string::npos) << text;
-  EXPECT_NE(text.find("pgrepl_h_seconds_count{cluster=\"c\"} 4"), std::string::npos);
+  EXPECT_NE(text.find("pgrepl_h_seconds_count{cluster=\"c\"} 4"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -41,8 +41,8 @@ TEST(ParseLagLimit, MinuteIsNotMegabyte) {
 }
 
 TEST(ParseLagLimit, RejectsZeroAndGarbage) {
-  for (const char* bad : {"0", "0s", "0MB", "0ms", "", "abc", "-1s", "1 s", "1sec",
-                          "1d", "s", "%00", "1s1MB"}) {
+  for (const char* bad : {"0", "0s", "0MB", "0ms", "", "abc", "-1s", "1 s",
+                          "1sec", "1d", "s", "%00", "1s1MB"}) {
     auto r = ParseLagLimit(bad);
     EXPECT_FALSE(r.ok()) << bad;
   }

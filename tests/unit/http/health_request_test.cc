@@ -9,7 +9,8 @@ namespace pgrepl {
 namespace {
 
 TEST(ParseHealthRequest, AllKeys) {
-  auto r = ParseHealthRequest("instance=replica1&cluster=it&max_lag=16MB", true);
+  auto r =
+      ParseHealthRequest("instance=replica1&cluster=it&max_lag=16MB", true);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r.value().instance, "replica1");
   EXPECT_EQ(r.value().cluster, "it");
@@ -26,8 +27,9 @@ TEST(ParseHealthRequest, EmptyQuery) {
 
 TEST(ParseHealthRequest, Rejects) {
   for (const char* bad :
-       {"max_lag=abc", "max_lag=", "max_lag=0", "max_lag=-1s", "max_lag=1s&max_lag=2s",
-        "instance=a&instance=b", "instance=", "max-lag=1s", "lag=1s", "instance=%zz"}) {
+       {"max_lag=abc", "max_lag=", "max_lag=0", "max_lag=-1s",
+        "max_lag=1s&max_lag=2s", "instance=a&instance=b",
+        "instance=", "max-lag=1s", "lag=1s", "instance=%zz"}) {
     auto r = ParseHealthRequest(bad, true);
     EXPECT_FALSE(r.ok()) << bad;
     if (!r.ok()) EXPECT_EQ(r.status().message().find('\n'), std::string::npos);
@@ -40,7 +42,8 @@ TEST(ParseHealthRequest, UnknownKeyIsQuotedSafely) {
   auto r = ParseHealthRequest("%3Cscript%3E%0A=1", true);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message().find('\n'), std::string::npos);
-  EXPECT_NE(r.status().message().find("unknown query parameter"), std::string::npos);
+  EXPECT_NE(r.status().message().find("unknown query parameter"),
+            std::string::npos);
 }
 
 std::vector<SnapshotStore::Entry> Entries(
@@ -74,7 +77,8 @@ TEST(ChooseInstance, UnknownIs503) {
   auto e = Entries({{"a", "pg0"}});
   InstanceChoice c = ChooseInstance(e, Named("nope"), false);
   EXPECT_EQ(c.http_status, 503);
-  EXPECT_NE(c.reason.find("unknown instance \"nope\""), std::string::npos) << c.reason;
+  EXPECT_NE(c.reason.find("unknown instance \"nope\""), std::string::npos)
+      << c.reason;
   EXPECT_EQ(ChooseInstance(e, Named("pg0", "other"), false).http_status, 503);
 }
 

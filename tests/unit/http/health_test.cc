@@ -44,7 +44,8 @@ InstanceSnapshot Replica(double lag_seconds, double lag_bytes = 0,
 }
 
 // A history ending with `s` itself, preceded by `before` (oldest first).
-LagWindow History(const InstanceSnapshot& s, std::initializer_list<double> before) {
+LagWindow History(const InstanceSnapshot& s,
+                  std::initializer_list<double> before) {
   LagWindow w;
   for (double lag : before) {
     LagSample sample;
@@ -103,7 +104,8 @@ TEST(Health, LagAtOrOverLimitFails) {
   HealthVerdict v = Decide(HealthCheck::kReplica, Replica(3.2));
   EXPECT_FALSE(v.ok);
   EXPECT_NE(v.reason.find("3.200s"), std::string::npos) << v.reason;
-  EXPECT_NE(v.reason.find("not under max_lag limit"), std::string::npos) << v.reason;
+  EXPECT_NE(v.reason.find("not under max_lag limit"), std::string::npos)
+      << v.reason;
   EXPECT_FALSE(Decide(HealthCheck::kReadOnly, Replica(3.2)).ok);
   EXPECT_TRUE(Decide(HealthCheck::kReplica, Replica(3.2), Seconds(5)).ok);
 }
@@ -118,7 +120,8 @@ TEST(Health, UnknownLagFails) {
 }
 
 TEST(Health, ByteLimit) {
-  EXPECT_TRUE(Decide(HealthCheck::kReplica, Replica(100, 1000), Bytes(4096)).ok);
+  EXPECT_TRUE(
+      Decide(HealthCheck::kReplica, Replica(100, 1000), Bytes(4096)).ok);
   EXPECT_FALSE(Decide(HealthCheck::kReplica, Replica(0, 8192), Bytes(4096)).ok);
   InstanceSnapshot absent = Replica(0, 0);
   absent.replica_lag_bytes.reset();
@@ -128,12 +131,15 @@ TEST(Health, ByteLimit) {
 }
 
 TEST(Health, BrokenStreamFailsWhateverTheLagSays) {
-  HealthVerdict none = Decide(HealthCheck::kReplica, Replica(0, 0, nullptr), Bytes(1e9));
+  HealthVerdict none =
+      Decide(HealthCheck::kReplica, Replica(0, 0, nullptr), Bytes(1e9));
   EXPECT_FALSE(none.ok);
   EXPECT_NE(none.reason.find("not running"), std::string::npos) << none.reason;
-  HealthVerdict waiting = Decide(HealthCheck::kReplica, Replica(0, 0, "waiting"));
+  HealthVerdict waiting =
+      Decide(HealthCheck::kReplica, Replica(0, 0, "waiting"));
   EXPECT_FALSE(waiting.ok);
-  EXPECT_NE(waiting.reason.find("waiting"), std::string::npos) << waiting.reason;
+  EXPECT_NE(waiting.reason.find("waiting"), std::string::npos)
+      << waiting.reason;
   EXPECT_FALSE(Decide(HealthCheck::kReadOnly, Replica(0, 0, "starting")).ok);
 }
 
@@ -142,10 +148,12 @@ TEST(Health, DownOrUnpolledOrStaleFailsEverything) {
   down.up = false;
   down.recovery.reset();
   down.last_error = "connect: refused\nsecond line";
-  for (auto check : {HealthCheck::kPrimary, HealthCheck::kReplica, HealthCheck::kReadOnly}) {
+  for (auto check :
+       {HealthCheck::kPrimary, HealthCheck::kReplica, HealthCheck::kReadOnly}) {
     HealthVerdict v = Decide(check, down);
     EXPECT_FALSE(v.ok);
-    EXPECT_NE(v.reason.find("down: connect: refused"), std::string::npos) << v.reason;
+    EXPECT_NE(v.reason.find("down: connect: refused"), std::string::npos)
+        << v.reason;
     EXPECT_EQ(v.reason.find('\n'), std::string::npos);
   }
   InstanceSnapshot fresh;
@@ -162,18 +170,23 @@ TEST(Health, DownOrUnpolledOrStaleFailsEverything) {
 
 TEST(Health, RecoveryNeedsEveryRecentPollUnderTheLimit) {
   // Lag fell under the limit only now: still failing (anti-flap).
-  HealthVerdict v = Decide(HealthCheck::kReplica, Replica(0.1), Seconds(1), {3.0, 2.0});
+  HealthVerdict v =
+      Decide(HealthCheck::kReplica, Replica(0.1), Seconds(1), {3.0, 2.0});
   EXPECT_FALSE(v.ok);
   EXPECT_NE(v.reason.find("last 3 polls"), std::string::npos) << v.reason;
   // One good poll before this one, one bad before that: still failing.
-  EXPECT_FALSE(Decide(HealthCheck::kReplica, Replica(0.1), Seconds(1), {3.0, 0.2}).ok);
+  EXPECT_FALSE(
+      Decide(HealthCheck::kReplica, Replica(0.1), Seconds(1), {3.0, 0.2}).ok);
   // Two good polls before this one: passes; older failures are forgotten.
   EXPECT_TRUE(Decide(HealthCheck::kReplica, Replica(0.1), Seconds(1),
-                     {5.0, 5.0, 0.3, 0.2}).ok);
+                     {5.0, 5.0, 0.3, 0.2})
+                  .ok);
   // An unknown lag in the window counts as a failure.
-  EXPECT_FALSE(Decide(HealthCheck::kReplica, Replica(0.1), Seconds(1), {kNaN, 0.2}).ok);
+  EXPECT_FALSE(
+      Decide(HealthCheck::kReplica, Replica(0.1), Seconds(1), {kNaN, 0.2}).ok);
   // The window applies to byte limits too.
-  EXPECT_FALSE(Decide(HealthCheck::kReplica, Replica(0, 100), Bytes(1000), {5.0, 0}).ok);
+  EXPECT_FALSE(
+      Decide(HealthCheck::kReplica, Replica(0, 100), Bytes(1000), {5.0, 0}).ok);
 }
 
 TEST(Health, ShortHistoryUsesWhatThereIs) {
@@ -185,8 +198,9 @@ TEST(Health, StablePollsOfOneDisablesTheWindow) {
   HealthPolicy policy;
   policy.stable_polls = 1;
   InstanceSnapshot r = Replica(0.1);
-  EXPECT_TRUE(DecideHealth(HealthCheck::kReplica, r, History(r, {9.0, 9.0}), Seconds(1),
-                           policy, kNow).ok);
+  EXPECT_TRUE(DecideHealth(HealthCheck::kReplica, r, History(r, {9.0, 9.0}),
+                           Seconds(1), policy, kNow)
+                  .ok);
 }
 
 TEST(Health, Names) {

@@ -65,13 +65,14 @@ Response Send(int port, const std::string& request) {
   return r;
 }
 
-Response Get(int port, const std::string& path, const std::string& method = "GET",
-             const std::string& extra = "") {
+Response Get(int port, const std::string& path,
+             const std::string& method = "GET", const std::string& extra = "") {
   return Send(port, method + " " + path + " HTTP/1.1\r\nHost: x\r\n" + extra +
                         "Connection: close\r\n\r\n");
 }
 
-std::shared_ptr<InstanceSnapshot> Snap(const char* name, bool primary, double lag) {
+std::shared_ptr<InstanceSnapshot> Snap(const char* name, bool primary,
+                                       double lag) {
   auto s = std::make_shared<InstanceSnapshot>();
   s->cluster = "it";
   s->instance = name;
@@ -96,7 +97,8 @@ class HttpServerTest : public ::testing::Test {
   void Start(HttpOptions options) {
     port_ = FreePort();
     options.listen_address = "127.0.0.1:" + std::to_string(port_);
-    server_ = std::make_unique<HttpServer>(std::move(options), &metrics_, &store_);
+    server_ =
+        std::make_unique<HttpServer>(std::move(options), &metrics_, &store_);
     Status s = server_->Start();
     ASSERT_TRUE(s.ok()) << s.message();
   }
@@ -132,8 +134,9 @@ TEST_F(HttpServerTest, HeadHasHeadersAndNoBody) {
   EXPECT_EQ(head.status, 200);
   EXPECT_FALSE(get.body.empty());
   EXPECT_TRUE(head.body.empty());
-  EXPECT_NE(head.headers.find("Content-Length: " + std::to_string(get.body.size())),
-            std::string::npos);
+  EXPECT_NE(
+      head.headers.find("Content-Length: " + std::to_string(get.body.size())),
+      std::string::npos);
   EXPECT_EQ(Get(port_, "/replica?instance=primary", "HEAD").status, 503);
 }
 
@@ -147,7 +150,8 @@ TEST_F(HttpServerTest, HealthEndpoints) {
   EXPECT_EQ(ok.body.back(), '\n');
   EXPECT_EQ(ok.body.find('\n'), ok.body.size() - 1);  // one line
   EXPECT_EQ(Get(port_, "/primary?instance=replica1").status, 503);
-  EXPECT_EQ(Get(port_, "/replica?instance=replica1").status, 200);  // default 5s
+  EXPECT_EQ(Get(port_, "/replica?instance=replica1").status,
+            200);  // default 5s
   EXPECT_EQ(Get(port_, "/replica?instance=replica1&max_lag=1s").status, 503);
   EXPECT_EQ(Get(port_, "/replica?instance=replica1&max_lag=1MB").status, 200);
   EXPECT_EQ(Get(port_, "/replica?instance=replica1&max_lag=2kB").status, 503);
@@ -194,22 +198,28 @@ TEST_F(HttpServerTest, StatusPageAndJson) {
 
 TEST_F(HttpServerTest, BasicAuthGuardsEveryEndpoint) {
   char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-  ASSERT_NE(crypt_gensalt_rn("$2y$", 4, nullptr, 0, salt, sizeof salt), nullptr);
+  ASSERT_NE(crypt_gensalt_rn("$2y$", 4, nullptr, 0, salt, sizeof salt),
+            nullptr);
   crypt_data data{};
   HttpOptions o;
-  o.web.basic_auth_users["alice"] = crypt_rn("secret", salt, &data, sizeof data);
+  o.web.basic_auth_users["alice"] =
+      crypt_rn("secret", salt, &data, sizeof data);
   store_.Publish(Snap("primary", true, 0));
   Start(o);
   for (const char* path : {"/", "/metrics", "/status", "/healthz", "/ready",
                            "/primary?instance=primary", "/nope"}) {
     Response r = Get(port_, path);
     EXPECT_EQ(r.status, 401) << path;
-    EXPECT_NE(r.headers.find("WWW-Authenticate: Basic realm=\"pgrepl_exporter\""),
-              std::string::npos) << path;
-    Response wrong = Get(port_, path, "GET", "Authorization: Basic YWxpY2U6d3Jvbmc=\r\n");
+    EXPECT_NE(
+        r.headers.find("WWW-Authenticate: Basic realm=\"pgrepl_exporter\""),
+        std::string::npos)
+        << path;
+    Response wrong =
+        Get(port_, path, "GET", "Authorization: Basic YWxpY2U6d3Jvbmc=\r\n");
     EXPECT_EQ(wrong.status, 401) << path;
   }
-  const std::string good = "Authorization: Basic YWxpY2U6c2VjcmV0\r\n";  // alice:secret
+  const std::string good =
+      "Authorization: Basic YWxpY2U6c2VjcmV0\r\n";  // alice:secret
   EXPECT_EQ(Get(port_, "/metrics", "GET", good).status, 200);
   EXPECT_EQ(Get(port_, "/primary?instance=primary", "HEAD", good).status, 200);
   EXPECT_EQ(Get(port_, "/nope", "GET", good).status, 404);
@@ -218,16 +228,20 @@ TEST_F(HttpServerTest, BasicAuthGuardsEveryEndpoint) {
 TEST_F(HttpServerTest, OversizedRequestsAreRejected) {
   Start(HttpOptions{});
   Response big = Get(port_, "/" + std::string(20000, 'a'));
-  EXPECT_TRUE(big.status == 400 || big.status == 413 || big.status == 0) << big.status;
-  Response header = Get(port_, "/healthz", "GET", "X-Big: " + std::string(20000, 'b') + "\r\n");
+  EXPECT_TRUE(big.status == 400 || big.status == 413 || big.status == 0)
+      << big.status;
+  Response header = Get(port_, "/healthz", "GET",
+                        "X-Big: " + std::string(20000, 'b') + "\r\n");
   EXPECT_NE(header.status, 200);
   EXPECT_EQ(Get(port_, "/healthz").status, 200);  // still serving
 }
 
 TEST(HttpServer, CivetListenSpec) {
   EXPECT_EQ(HttpServer::CivetListenSpec(":9752", false), "9752");
-  EXPECT_EQ(HttpServer::CivetListenSpec("127.0.0.1:9752", false), "127.0.0.1:9752");
-  EXPECT_EQ(HttpServer::CivetListenSpec("127.0.0.1:9752", true), "127.0.0.1:9752s");
+  EXPECT_EQ(HttpServer::CivetListenSpec("127.0.0.1:9752", false),
+            "127.0.0.1:9752");
+  EXPECT_EQ(HttpServer::CivetListenSpec("127.0.0.1:9752", true),
+            "127.0.0.1:9752s");
   EXPECT_EQ(HttpServer::CivetListenSpec("[::1]:9752", true), "[::1]:9752s");
 }
 
@@ -243,7 +257,8 @@ TEST(HttpServer, BadCertificateIsAStartupError) {
   HttpServer server(o, &metrics, &store);
   Status s = server.Start();
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("/nonexistent/cert.pem"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("/nonexistent/cert.pem"), std::string::npos)
+      << s.message();
 }
 
 }  // namespace

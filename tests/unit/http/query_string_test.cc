@@ -42,7 +42,8 @@ TEST(ParseQueryString, RejectsBadEscapes) {
 
 TEST(ParseQueryString, BoundsParameterCountAndLength) {
   std::string many;
-  for (size_t i = 0; i < kMaxQueryParams; ++i) many += "k" + std::to_string(i) + "=v&";
+  for (size_t i = 0; i < kMaxQueryParams; ++i)
+    many += "k" + std::to_string(i) + "=v&";
   EXPECT_TRUE(ParseQueryString(many).ok());
   auto r = ParseQueryString(many + "one=more");
   ASSERT_FALSE(r.ok());
@@ -50,8 +51,10 @@ TEST(ParseQueryString, BoundsParameterCountAndLength) {
   std::string thousands;
   for (int i = 0; i < 5000; ++i) thousands += "x=1&";
   EXPECT_FALSE(ParseQueryString(thousands).ok());
-  EXPECT_FALSE(ParseQueryString("a=" + std::string(kMaxQueryValueLength + 1, 'v')).ok());
-  EXPECT_FALSE(ParseQueryString(std::string(kMaxQueryValueLength + 1, 'k') + "=1").ok());
+  EXPECT_FALSE(
+      ParseQueryString("a=" + std::string(kMaxQueryValueLength + 1, 'v')).ok());
+  EXPECT_FALSE(
+      ParseQueryString(std::string(kMaxQueryValueLength + 1, 'k') + "=1").ok());
 }
 
 }  // namespace

@@ -62,11 +62,11 @@ TEST(StatusJson, Schema) {
   EXPECT_EQ(c["primaries"], 1);
   ASSERT_EQ(c["instances"].size(), 3u);
   const auto& p = c["instances"][0];
-  for (const char* key : {"name", "role", "configured_role", "discovered", "up",
-                          "lag_seconds", "lag_bytes", "lag_state", "wal_receiver",
-                          "replay_paused", "server_version_num", "timeline",
-                          "last_poll", "last_success", "last_error", "slots",
-                          "standbys", "health"}) {
+  for (const char* key :
+       {"name", "role", "configured_role", "discovered", "up", "lag_seconds",
+        "lag_bytes", "lag_state", "wal_receiver", "replay_paused",
+        "server_version_num", "timeline", "last_poll", "last_success",
+        "last_error", "slots", "standbys", "health"}) {
     EXPECT_TRUE(p.contains(key)) << key;
   }
   EXPECT_EQ(p["role"], "primary");
@@ -89,9 +89,11 @@ TEST(StatusJson, InvalidUtf8IsReplacedNotThrown) {
   std::string text;
   ASSERT_NO_THROW(text = RenderStatusJson(Report()));
   auto j = nlohmann::json::parse(text);
-  EXPECT_NE(j["clusters"][0]["instances"][2]["name"].get<std::string>().find("<name>"),
+  EXPECT_NE(j["clusters"][0]["instances"][2]["name"].get<std::string>().find(
+                "<name>"),
             std::string::npos);
-  EXPECT_EQ(j["clusters"][0]["instances"][2]["last_error"], "connect: \"refused\"");
+  EXPECT_EQ(j["clusters"][0]["instances"][2]["last_error"],
+            "connect: \"refused\"");
 }
 
 TEST(StatusJson, VersionComesFirst) {

@@ -49,9 +49,12 @@ TEST(HtmlEscape, EscapesEverySpecialCharacter) {
 
 TEST(StatusPage, EveryInstanceWithItsRole) {
   std::string html = RenderStatusPage(Report(), "/metrics");
-  EXPECT_NE(html.find("data-instance=\"primary\" data-role=\"primary\""), std::string::npos);
-  EXPECT_NE(html.find("data-instance=\"replica1\" data-role=\"replica\""), std::string::npos);
-  EXPECT_NE(html.find("data-instance=\"replica2\" data-role=\"replica\""), std::string::npos);
+  EXPECT_NE(html.find("data-instance=\"primary\" data-role=\"primary\""),
+            std::string::npos);
+  EXPECT_NE(html.find("data-instance=\"replica1\" data-role=\"replica\""),
+            std::string::npos);
+  EXPECT_NE(html.find("data-instance=\"replica2\" data-role=\"replica\""),
+            std::string::npos);
   EXPECT_NE(html.find("data-lag-state=\"warn\""), std::string::npos);
   EXPECT_NE(html.find("#e0a100"), std::string::npos);  // amber bar
   EXPECT_NE(html.find("<svg class=\"topology\""), std::string::npos);
@@ -59,7 +62,8 @@ TEST(StatusPage, EveryInstanceWithItsRole) {
 
 TEST(StatusPage, SelfContainedAndRefreshing) {
   std::string html = RenderStatusPage(Report(), "/custom-metrics");
-  EXPECT_NE(html.find("<meta http-equiv=\"refresh\" content=\"5\">"), std::string::npos);
+  EXPECT_NE(html.find("<meta http-equiv=\"refresh\" content=\"5\">"),
+            std::string::npos);
   EXPECT_NE(html.find("href=\"/custom-metrics\""), std::string::npos);
   EXPECT_NE(html.find("href=\"/status\""), std::string::npos);
   EXPECT_EQ(html.find("<script"), std::string::npos);
@@ -92,19 +96,23 @@ TEST(StatusPage, EscapesNamesAndErrors) {
 TEST(StatusPage, WarnsWithoutExactlyOnePrimary) {
   StatusReport r = Report();
   r.clusters[0].primaries = 2;
-  EXPECT_NE(RenderStatusPage(r, "/metrics").find("split brain"), std::string::npos);
+  EXPECT_NE(RenderStatusPage(r, "/metrics").find("split brain"),
+            std::string::npos);
   r.clusters[0].primaries = 0;
-  EXPECT_NE(RenderStatusPage(r, "/metrics").find("no primary"), std::string::npos);
+  EXPECT_NE(RenderStatusPage(r, "/metrics").find("no primary"),
+            std::string::npos);
 }
 
 TEST(StatusPage, ManyReplicasWrapIntoRows) {
   StatusReport r = Report();
   for (int i = 3; i <= 13; ++i) {
-    r.clusters[0].instances.push_back(Instance("replica" + std::to_string(i), "replica"));
+    r.clusters[0].instances.push_back(
+        Instance("replica" + std::to_string(i), "replica"));
   }
   std::string html = RenderStatusPage(r, "/metrics");
   size_t nodes = 0;
-  for (size_t at = 0; (at = html.find("<g class=\"node\"", at)) != std::string::npos; ++at) {
+  for (size_t at = 0;
+       (at = html.find("<g class=\"node\"", at)) != std::string::npos; ++at) {
     ++nodes;
   }
   EXPECT_EQ(nodes, 14u);

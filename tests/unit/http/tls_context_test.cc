@@ -32,7 +32,8 @@ class TempCert {
     X509_set_pubkey(x, key);
     X509_NAME* name = X509_get_subject_name(x);
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>("test"), -1, -1, 0);
+                               reinterpret_cast<const unsigned char*>("test"),
+                               -1, -1, 0);
     X509_set_issuer_name(x, name);
     X509_sign(x, key, EVP_sha256());
     FILE* f = std::fopen(cert_.c_str(), "w");
@@ -81,12 +82,13 @@ TEST(TlsContext, ClientAuthModes) {
     ClientAuth auth;
     int mode;
   };
-  for (const Case& c : {Case{ClientAuth::kRequestClientCert, SSL_VERIFY_PEER},
-                        Case{ClientAuth::kRequireAnyClientCert,
-                             SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT},
-                        Case{ClientAuth::kVerifyClientCertIfGiven, SSL_VERIFY_PEER},
-                        Case{ClientAuth::kRequireAndVerifyClientCert,
-                             SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT}}) {
+  for (const Case& c :
+       {Case{ClientAuth::kRequestClientCert, SSL_VERIFY_PEER},
+        Case{ClientAuth::kRequireAnyClientCert,
+             SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT},
+        Case{ClientAuth::kVerifyClientCertIfGiven, SSL_VERIFY_PEER},
+        Case{ClientAuth::kRequireAndVerifyClientCert,
+             SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT}}) {
     TlsServerConfig config = cert.Config();
     config.client_auth = c.auth;
     config.client_ca_file = cert.cert();  // self-signed: its own CA
@@ -105,14 +107,16 @@ TEST(TlsContext, ErrorsNameTheFile) {
   missing.cert_file = "/nonexistent/cert.pem";
   auto r = TlsContext::Create(missing);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("cert_file /nonexistent/cert.pem"), std::string::npos)
+  EXPECT_NE(r.status().message().find("cert_file /nonexistent/cert.pem"),
+            std::string::npos)
       << r.status().message();
 
   TlsServerConfig mismatched = cert.Config();
   mismatched.key_file = cert.other_key();
   r = TlsContext::Create(mismatched);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("key_file"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("key_file"), std::string::npos)
+      << r.status().message();
 
   TlsServerConfig bad_ca = cert.Config();
   bad_ca.client_auth = ClientAuth::kRequireAndVerifyClientCert;

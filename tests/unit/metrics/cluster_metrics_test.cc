@@ -15,27 +15,32 @@ namespace {
 
 using namespace fixtures;  // NOLINT: the snapshot builders
 
-std::vector<prometheus::MetricFamily> Emit(const std::vector<InstanceSnapshot>& v) {
+std::vector<prometheus::MetricFamily> Emit(
+    const std::vector<InstanceSnapshot>& v) {
   MetricSink root;
   EmitClusterView(Ptrs(v), root);
   return root.Take();
 }
 
 TEST(EmitClusterView, HealthyCluster) {
-  std::vector<InstanceSnapshot> c = {
-      Primary("pg1"), Replica("pg2", "replica2", "replica2"),
-      Replica("pg3", "replica3", "replica3")};
+  std::vector<InstanceSnapshot> c = {Primary("pg1"),
+                                     Replica("pg2", "replica2", "replica2"),
+                                     Replica("pg3", "replica3", "replica3")};
   c[0].standbys->push_back(Row("replica2", "replica2"));
   c[0].standbys->push_back(Row("replica3", "replica3"));
   auto fams = Emit(c);
-  EXPECT_EQ(Value(fams, "pgrepl_cluster_primaries", {{"cluster", "main"}}), 1.0);
+  EXPECT_EQ(Value(fams, "pgrepl_cluster_primaries", {{"cluster", "main"}}),
+            1.0);
   EXPECT_EQ(Value(fams, "pgrepl_cluster_replicas_expected"), 2.0);
   EXPECT_EQ(Value(fams, "pgrepl_cluster_replicas_streaming"), 2.0);
   EXPECT_EQ(Value(fams, "pgrepl_cluster_instances"), 3.0);
   EXPECT_EQ(Value(fams, "pgrepl_cluster_instances_up"), 3.0);
-  EXPECT_EQ(Value(fams, "pgrepl_standbys_expected", {{"instance", "pg1"}}), 2.0);
-  EXPECT_EQ(Value(fams, "pgrepl_standby_connected", {{"standby", "replica2"}}), 1.0);
-  EXPECT_EQ(Value(fams, "pgrepl_standby_connected", {{"standby", "replica3"}}), 1.0);
+  EXPECT_EQ(Value(fams, "pgrepl_standbys_expected", {{"instance", "pg1"}}),
+            2.0);
+  EXPECT_EQ(Value(fams, "pgrepl_standby_connected", {{"standby", "replica2"}}),
+            1.0);
+  EXPECT_EQ(Value(fams, "pgrepl_standby_connected", {{"standby", "replica3"}}),
+            1.0);
 }
 
 TEST(EmitClusterView, ClusterSeriesCarryOnlyTheClusterLabel) {
@@ -55,8 +60,9 @@ TEST(EmitClusterView, ClusterSeriesCarryOnlyTheClusterLabel) {
 }
 
 TEST(EmitClusterView, NoPrimary) {
-  std::vector<InstanceSnapshot> c = {Stopped(Primary("pg1")),
-                                     Replica("pg2", "replica2", "replica2", "waiting")};
+  std::vector<InstanceSnapshot> c = {
+      Stopped(Primary("pg1")),
+      Replica("pg2", "replica2", "replica2", "waiting")};
   auto fams = Emit(c);
   EXPECT_EQ(Value(fams, "pgrepl_cluster_primaries"), 0.0);
   EXPECT_EQ(Value(fams, "pgrepl_cluster_replicas_expected"), 1.0);
@@ -69,9 +75,9 @@ TEST(EmitClusterView, NoPrimary) {
 }
 
 TEST(EmitClusterView, SplitBrain) {
-  std::vector<InstanceSnapshot> c = {
-      Primary("pg1"), Promoted(Replica("pg2", "replica2", "")),
-      Replica("pg3", "replica3", "")};
+  std::vector<InstanceSnapshot> c = {Primary("pg1"),
+                                     Promoted(Replica("pg2", "replica2", "")),
+                                     Replica("pg3", "replica3", "")};
   c[0].standbys->push_back(Row("replica3", ""));
   auto fams = Emit(c);
   EXPECT_EQ(Value(fams, "pgrepl_cluster_primaries"), 2.0);
@@ -79,8 +85,10 @@ TEST(EmitClusterView, SplitBrain) {
   EXPECT_EQ(Value(fams, "pgrepl_cluster_replicas_expected"), 2.0);
   EXPECT_EQ(Value(fams, "pgrepl_cluster_replicas_streaming"), 1.0);
   // Each writable instance gets its own view.
-  EXPECT_EQ(Value(fams, "pgrepl_standbys_expected", {{"instance", "pg1"}}), 1.0);
-  EXPECT_EQ(Value(fams, "pgrepl_standbys_expected", {{"instance", "pg2"}}), 1.0);
+  EXPECT_EQ(Value(fams, "pgrepl_standbys_expected", {{"instance", "pg1"}}),
+            1.0);
+  EXPECT_EQ(Value(fams, "pgrepl_standbys_expected", {{"instance", "pg2"}}),
+            1.0);
   EXPECT_EQ(Value(fams, "pgrepl_standby_connected",
                   {{"instance", "pg1"}, {"standby", "replica3"}}),
             1.0);
@@ -91,8 +99,7 @@ TEST(EmitClusterView, SplitBrain) {
 
 TEST(EmitClusterView, StreamingCountsOnlyUpReplicasThatStream) {
   std::vector<InstanceSnapshot> c = {
-      Primary("pg1"),
-      Replica("pg2", "r2", "", "streaming"),
+      Primary("pg1"), Replica("pg2", "r2", "", "streaming"),
       Replica("pg3", "r3", "", "waiting"),
       Replica("pg4", "r4", "", ""),  // no WAL receiver at all
       Replica("pg5", "r5", "", "streaming")};
@@ -119,7 +126,8 @@ TEST(EmitClusterView, VanishedStandbyIsZeroNotAbsent) {
   c[0].slots->push_back(Slot("replica3"));
   c[0].slots->push_back(Slot("old_standby"));
   auto fams = Emit(c);
-  EXPECT_EQ(Value(fams, "pgrepl_standbys_expected", {{"instance", "pg1"}}), 3.0);
+  EXPECT_EQ(Value(fams, "pgrepl_standbys_expected", {{"instance", "pg1"}}),
+            3.0);
   EXPECT_EQ(Value(fams, "pgrepl_standby_connected",
                   {{"cluster", "main"},
                    {"instance", "pg1"},

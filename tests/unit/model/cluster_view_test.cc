@@ -59,7 +59,8 @@ TEST(ExpectedStandbys, ConnectedBySlotUnderAnotherName) {
 }
 
 TEST(ExpectedStandbys, SlotlessReplicaMatchesByNameOnly) {
-  std::vector<InstanceSnapshot> c = {Primary("pg1"), Replica("pg2", "replica2", "")};
+  std::vector<InstanceSnapshot> c = {Primary("pg1"),
+                                     Replica("pg2", "replica2", "")};
   c[0].standbys->push_back(Row("someone-else", ""));
   auto e = ExpectedStandbys(c[0], Ptrs(c));
   ASSERT_EQ(e.size(), 1u);
@@ -102,9 +103,9 @@ TEST(ExpectedStandbys, LogicalSlotsAreIgnored) {
 }
 
 TEST(ExpectedStandbys, PromotedReplicaIsNotExpected) {
-  std::vector<InstanceSnapshot> c = {
-      Primary("pg1"), Replica("pg2", "replica2", ""),
-      Promoted(Replica("pg3", "replica3", ""))};
+  std::vector<InstanceSnapshot> c = {Primary("pg1"),
+                                     Replica("pg2", "replica2", ""),
+                                     Promoted(Replica("pg3", "replica3", ""))};
   auto e = ExpectedStandbys(c[0], Ptrs(c));
   EXPECT_EQ(Names(e), (std::vector<std::string>{"replica2"}));
   EXPECT_FALSE(Find(e, "replica3").has_value());

@@ -84,7 +84,8 @@ TEST(LagHistogram, UnknownLagIsNotASample) {
   EXPECT_EQ(h.count(), 0u);
   EXPECT_EQ(h.sum(), 0.0);
   EXPECT_FALSE(std::isnan(h.sum()));
-  for (const auto& [bound, count] : h.Cumulative()) EXPECT_EQ(count, 0u) << bound;
+  for (const auto& [bound, count] : h.Cumulative())
+    EXPECT_EQ(count, 0u) << bound;
 
   h.Observe(1.5);
   h.Observe(std::nan(""));

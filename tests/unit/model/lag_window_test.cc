@@ -60,7 +60,8 @@ TEST(LagWindow, NewestFirstAndBounded) {
   EXPECT_EQ(w.size(), LagWindow::kCapacity);
   EXPECT_DOUBLE_EQ(w.Get(0).seconds, 19);
   EXPECT_DOUBLE_EQ(w.Get(1).seconds, 18);
-  EXPECT_DOUBLE_EQ(w.Get(LagWindow::kCapacity - 1).seconds, 20 - LagWindow::kCapacity);
+  EXPECT_DOUBLE_EQ(w.Get(LagWindow::kCapacity - 1).seconds,
+                   20 - LagWindow::kCapacity);
 }
 
 TEST(LagWindow, PartlyFilled) {

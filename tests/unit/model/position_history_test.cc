@@ -114,7 +114,7 @@ TEST(PositionHistory, StaleHistoryIsUnknown) {
   PositionHistory h;
   h.Record("p", At(0), 0, kKeep);
   h.Record("p", At(1), 1000, kKeep);
-  EXPECT_TRUE(h.Estimate(500, At(11), kMaxAge).has_value());   // exactly max_age
+  EXPECT_TRUE(h.Estimate(500, At(11), kMaxAge).has_value());  // exactly max_age
   EXPECT_FALSE(h.Estimate(500, At(11.5), kMaxAge).has_value());
   // Even a caught-up replica gets no answer from a stale history.
   EXPECT_FALSE(h.Estimate(1000, At(30), kMaxAge).has_value());

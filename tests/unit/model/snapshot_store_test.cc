@@ -21,7 +21,8 @@ SnapshotStore::Ptr Snap(const std::string& cluster, const std::string& instance,
   return s;
 }
 
-std::vector<std::pair<std::string, std::string>> Keys(const SnapshotStore& store) {
+std::vector<std::pair<std::string, std::string>> Keys(
+    const SnapshotStore& store) {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& s : store.All()) out.emplace_back(s->cluster, s->instance);
   return out;

@@ -9,7 +9,8 @@ namespace {
 constexpr char kSecret[] = "s3cr3t-Pa55";
 
 TEST(RedactConninfo, KeywordForm) {
-  std::string r = RedactConninfo(std::string("host=db port=5433 user=mon password=") + kSecret);
+  std::string r = RedactConninfo(
+      std::string("host=db port=5433 user=mon password=") + kSecret);
   EXPECT_EQ(r.find(kSecret), std::string::npos);
   EXPECT_NE(r.find("password=*****"), std::string::npos);
   EXPECT_NE(r.find("host=db"), std::string::npos);
@@ -32,7 +33,8 @@ TEST(RedactConninfo, QuotedPasswordWithSpaces) {
 }
 
 TEST(RedactConninfo, MalformedInputIsNotEchoed) {
-  std::string bad = std::string("host=db password='") + kSecret;  // unterminated
+  std::string bad =
+      std::string("host=db password='") + kSecret;  // unterminated
   EXPECT_EQ(RedactConninfo(bad), "<malformed conninfo>");
 }
 
@@ -68,10 +70,12 @@ TEST(ParseConninfo, QuotesInsideTheInputDoNotUnscrubIt) {
   auto r = ParseConninfo("host=db foo");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(),
-            "malformed conninfo: missing \"=\" after \"foo\" in connection info string");
+            "malformed conninfo: missing \"=\" after \"foo\" in connection "
+            "info string");
   r = ParseConninfo("postgresql://u@[::1");
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("matching \"]\" in IPv6 host address in URI: \"...\""),
+  EXPECT_NE(r.status().message().find(
+                "matching \"]\" in IPv6 host address in URI: \"...\""),
             std::string::npos)
       << r.status().message();
 }

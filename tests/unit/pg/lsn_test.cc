@@ -28,9 +28,9 @@ TEST(ParseLsn, DifferenceIsBytes) {
 }
 
 TEST(ParseLsn, RejectsGarbage) {
-  for (const char* bad : {"", "/", "16", "16/", "/B3", "G/0", "0/G",
-                          "123456789/0", "0/123456789", "1/2/3", " 1/2",
-                          "1/2 ", "-1/0", "0x1/0"}) {
+  for (const char* bad :
+       {"", "/", "16", "16/", "/B3", "G/0", "0/G", "123456789/0", "0/123456789",
+        "1/2/3", " 1/2", "1/2 ", "-1/0", "0x1/0"}) {
     EXPECT_FALSE(ParseLsn(bad).has_value()) << bad;
   }
 }

@@ -19,8 +19,8 @@ TEST(ParseBool, PostgresTextForms) {
 
 TEST(ParseBool, NullAndGarbageAreUnknown) {
   EXPECT_FALSE(ParseBool(kNull).has_value());
-  for (const char* bad : {"", "true", "false", "T", "F", "1", "0", "yes", " t",
-                          "t ", "tf"}) {
+  for (const char* bad :
+       {"", "true", "false", "T", "F", "1", "0", "yes", " t", "t ", "tf"}) {
     EXPECT_FALSE(ParseBool(Cell(bad)).has_value()) << bad;
   }
 }
@@ -56,9 +56,9 @@ TEST(ParseDouble, FiniteNumbers) {
 
 TEST(ParseDouble, RejectsNonFiniteAndGarbage) {
   EXPECT_FALSE(ParseDouble(kNull).has_value());
-  for (const char* bad : {"", "nan", "NaN", "-nan", "inf", "-inf", "Infinity",
-                          "-Infinity", "1e999", "abc", "1.5x", "1.5 ", "x1.5",
-                          "."}) {
+  for (const char* bad :
+       {"", "nan", "NaN", "-nan", "inf", "-inf", "Infinity", "-Infinity",
+        "1e999", "abc", "1.5x", "1.5 ", "x1.5", "."}) {
     EXPECT_FALSE(ParseDouble(Cell(bad)).has_value()) << bad;
   }
 }
@@ -86,9 +86,10 @@ TEST(TimelineFromWalFile, ReadsTheFirstEightHexDigits) {
 
 TEST(TimelineFromWalFile, RejectsNullWrongLengthAndGarbage) {
   EXPECT_FALSE(TimelineFromWalFile(kNull).has_value());
-  for (const char* bad : {"", "00000001", "00000001000000000000003",
-                          "0000000100000000000000030", "0000000G0000000000000003",
-                          "-00000010000000000000003", " 00000010000000000000003"}) {
+  for (const char* bad :
+       {"", "00000001", "00000001000000000000003", "0000000100000000000000030",
+        "0000000G0000000000000003", "-00000010000000000000003",
+        " 00000010000000000000003"}) {
     EXPECT_FALSE(TimelineFromWalFile(Cell(bad)).has_value()) << bad;
   }
 }

@@ -27,7 +27,8 @@ TEST(SslCompat, LibsslByNameIsTheShim) {
   EXPECT_NE(dlsym(handle, "SSL_CTX_new"), nullptr);
   EXPECT_NE(dlsym(handle, "OPENSSL_init_ssl"), nullptr);
   // Same libssl.so.3 as the exporter's own calls.
-  EXPECT_EQ(dlsym(handle, "SSL_CTX_new"), reinterpret_cast<void*>(&SSL_CTX_new));
+  EXPECT_EQ(dlsym(handle, "SSL_CTX_new"),
+            reinterpret_cast<void*>(&SSL_CTX_new));
   dlclose(handle);
 }
 

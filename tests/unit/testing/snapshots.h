@@ -31,9 +31,9 @@ inline InstanceSnapshot Primary(const std::string& instance) {
   return s;
 }
 
-inline InstanceSnapshot Replica(const std::string& instance, const std::string& name,
-                         const std::string& slot,
-                         const std::string& receiver_status = "streaming") {
+inline InstanceSnapshot Replica(
+    const std::string& instance, const std::string& name,
+    const std::string& slot, const std::string& receiver_status = "streaming") {
   InstanceSnapshot s = Base(instance);
   s.up = true;
   s.recovery = RecoveryInfo{};
@@ -66,7 +66,7 @@ inline InstanceSnapshot Promoted(InstanceSnapshot s) {
 }
 
 inline StandbyRow Row(const std::string& name, const std::string& slot,
-               const std::string& state = "streaming") {
+                      const std::string& state = "streaming") {
   StandbyRow r;
   r.application_name = name;
   r.slot = slot;
@@ -75,8 +75,8 @@ inline StandbyRow Row(const std::string& name, const std::string& slot,
   return r;
 }
 
-inline SlotRow Slot(const std::string& name, const std::string& type = "physical",
-             bool active = false) {
+inline SlotRow Slot(const std::string& name,
+                    const std::string& type = "physical", bool active = false) {
   SlotRow s;
   s.name = name;
   s.type = type;
