@@ -88,7 +88,7 @@ Status ParseIdentity(const Rows& rows, ReplicaIdentity* out) {
 
 Status PgStatWalReceiverCollector::Update(RowSource& db, const PollContext&,
                                           InstanceSnapshot* s) const {
-  if (!s->recovery || !s->recovery->in_recovery) {
+  if (s->role() != Role::kReplica) {
     s->wal_receiver.reset();
     return Status::Ok();
   }

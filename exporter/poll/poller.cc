@@ -218,7 +218,7 @@ void Poller::Derive() {
   const auto now = Clock::now();
   const auto keep_source = KeepSource();
 
-  if (last_in_recovery_ && *last_in_recovery_ != r.in_recovery) {
+  if (last_role_ && *last_role_ != s_.role()) {
     s_.role_changes++;
     stream_restarts_.Reset();  // a re-attached replica's first stream is new
     Log(spdlog::level::warn, "role changed",
@@ -226,9 +226,10 @@ void Poller::Derive() {
          {"instance", target_.name},
          {"role", RoleName(s_.role())}});
   }
-  last_in_recovery_ = r.in_recovery;
+  last_role_ = s_.role();
   std::optional<uint32_t> tli = r.timeline;
-  if (r.in_recovery && s_.wal_receiver && s_.wal_receiver->received_tli) {
+  if (s_.role() == Role::kReplica && s_.wal_receiver &&
+      s_.wal_receiver->received_tli) {
     tli = s_.wal_receiver->received_tli;
   }
   if (tli) {

@@ -93,7 +93,7 @@ class Poller {
   Clock::time_point next_connect_{};
   std::chrono::milliseconds backoff_{0};
   bool failure_logged_ = false;  // a warning for the current outage is out
-  std::optional<bool> last_in_recovery_;
+  std::optional<Role> last_role_;  // of the latest poll that read one
   StreamRestarts stream_restarts_;
   std::optional<Clock::time_point> last_healthy_;
   // This replica's own receive positions on the exporter's clock: the lag
