@@ -4,21 +4,16 @@
 #include <gtest/gtest.h>
 
 #include "exporter/base/metric_sink.h"
-#include "exporter/pg/row_source.h"
 #include "exporter/model/snapshot.h"
+#include "tests/unit/testing/fake_session.h"
 
 namespace pgrepl {
 namespace {
 
-class CannedRows : public RowSource {
- public:
-  explicit CannedRows(Result<Rows> rows) : rows_(std::move(rows)) {}
-  Result<Rows> Query(const std::string&) override { return rows_; }
-  int server_version() const override { return 150000; }
-
- private:
-  Result<Rows> rows_;
-};
+// Answers the role query of `db`'s server version with `answer`.
+void AnswerRole(FakeDatabase* db, Result<Rows> answer) {
+  db->Answer(RecoverySql(db->server_version()), std::move(answer));
+}
 
 Rows RoleRow(std::optional<std::string> rec, std::optional<std::string> ver) {
   Rows r;
@@ -46,8 +41,10 @@ std::optional<double> Sample(const std::vector<prometheus::MetricFamily>& fams,
 
 TEST(PgIsInRecovery, ReplicaRow) {
   InstanceSnapshot s;
-  CannedRows db(RoleRow("t", "150018"));
-  ASSERT_TRUE(PgIsInRecoveryCollector().Update(db, PollContext{}, &s).ok());
+  FakeDatabase db;
+  AnswerRole(&db, RoleRow("t", "150018"));
+  ASSERT_TRUE(
+      PgIsInRecoveryCollector().Update(db.rows(), PollContext{}, &s).ok());
   ASSERT_TRUE(s.recovery.has_value());
   EXPECT_TRUE(s.recovery->in_recovery);
   EXPECT_EQ(s.server_version_num, 150018);
@@ -64,8 +61,10 @@ TEST(PgIsInRecovery, ReplicaRow) {
 
 TEST(PgIsInRecovery, PrimaryRow) {
   InstanceSnapshot s;
-  CannedRows db(RoleRow("f", "120003"));
-  ASSERT_TRUE(PgIsInRecoveryCollector().Update(db, PollContext{}, &s).ok());
+  FakeDatabase db;
+  AnswerRole(&db, RoleRow("f", "120003"));
+  ASSERT_TRUE(
+      PgIsInRecoveryCollector().Update(db.rows(), PollContext{}, &s).ok());
   s.up = true;
   MetricSink sink;
   PgIsInRecoveryCollector().Emit(s, sink);
@@ -78,19 +77,24 @@ TEST(PgIsInRecovery, NullsAreErrorsNotZero) {
   for (auto row : {RoleRow(std::nullopt, "150000"), RoleRow("t", std::nullopt),
                    RoleRow("maybe", "150000"), RoleRow("t", "abc")}) {
     InstanceSnapshot s;
-    CannedRows db(row);
-    EXPECT_FALSE(PgIsInRecoveryCollector().Update(db, PollContext{}, &s).ok());
+    FakeDatabase db;
+    AnswerRole(&db, row);
+    EXPECT_FALSE(
+        PgIsInRecoveryCollector().Update(db.rows(), PollContext{}, &s).ok());
     EXPECT_FALSE(s.recovery.has_value());
   }
   InstanceSnapshot s;
-  CannedRows empty(Rows{});
-  EXPECT_FALSE(PgIsInRecoveryCollector().Update(empty, PollContext{}, &s).ok());
+  FakeDatabase empty;
+  AnswerRole(&empty, Rows{});
+  EXPECT_FALSE(
+      PgIsInRecoveryCollector().Update(empty.rows(), PollContext{}, &s).ok());
 }
 
 TEST(PgIsInRecovery, QueryErrorPropagates) {
   InstanceSnapshot s;
-  CannedRows db(Status::Timeout("query timed out"));
-  Status st = PgIsInRecoveryCollector().Update(db, PollContext{}, &s);
+  FakeDatabase db;
+  db.TimeOut(RecoverySql(db.server_version()));
+  Status st = PgIsInRecoveryCollector().Update(db.rows(), PollContext{}, &s);
   EXPECT_EQ(st.kind(), Status::Kind::kTimeout);
 }
 
@@ -119,26 +123,23 @@ TEST(RecoverySql, VersionChoice) {
 }
 
 TEST(PgIsInRecovery, UpdateUsesTheConnectionsServerVersion) {
-  class Recording : public RowSource {
-   public:
-    explicit Recording(int v) : v_(v) {}
-    Result<Rows> Query(const std::string& sql) override {
-      asked = sql;
-      return RoleRow("t", std::to_string(v_));
-    }
-    int server_version() const override { return v_; }
-    std::string asked;
-
-   private:
-    int v_;
-  };
-  Recording pg13(130011);
+  // Each server answers only the role query of its own version.
+  FakeDatabase pg13(130011);
+  AnswerRole(&pg13, RoleRow("t", "130011"));
   InstanceSnapshot s;
-  ASSERT_TRUE(PgIsInRecoveryCollector().Update(pg13, PollContext{}, &s).ok());
-  EXPECT_NE(pg13.asked.find("pg_is_wal_replay_paused"), std::string::npos);
-  Recording pg14(140000);
-  ASSERT_TRUE(PgIsInRecoveryCollector().Update(pg14, PollContext{}, &s).ok());
-  EXPECT_NE(pg14.asked.find("pg_get_wal_replay_pause_state"), std::string::npos);
+  ASSERT_TRUE(
+      PgIsInRecoveryCollector().Update(pg13.rows(), PollContext{}, &s).ok());
+  ASSERT_EQ(pg13.asked().size(), 1u);
+  EXPECT_NE(pg13.asked()[0].find("pg_is_wal_replay_paused"), std::string::npos);
+  EXPECT_EQ(s.server_version_num, 130011);
+  FakeDatabase pg14(140000);
+  AnswerRole(&pg14, RoleRow("t", "140000"));
+  ASSERT_TRUE(
+      PgIsInRecoveryCollector().Update(pg14.rows(), PollContext{}, &s).ok());
+  ASSERT_EQ(pg14.asked().size(), 1u);
+  EXPECT_NE(pg14.asked()[0].find("pg_get_wal_replay_pause_state"),
+            std::string::npos);
+  EXPECT_EQ(s.server_version_num, 140000);
 }
 
 }  // namespace

