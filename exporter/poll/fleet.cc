@@ -82,8 +82,10 @@ void Fleet::DiscoveryLoop(DiscoveryState* d) {
   // Join this cluster's pollers on this thread, beside the others.
   std::lock_guard<std::mutex> lock(d->mu);
   for (auto& [name, found] : d->pollers) found.poller->RequestStop();
-  for (auto& [name, found] : d->pollers) store_->Remove(d->cluster.name, name);
-  d->pollers.clear();
+  std::vector<std::string> names;
+  for (const auto& [name, found] : d->pollers) names.push_back(name);
+  d->pollers.clear();  // joins; a poller mid-cycle may publish once more
+  for (const auto& name : names) store_->Remove(d->cluster.name, name);
 }
 
 void Fleet::DiscoverOnce(DiscoveryState* d) {

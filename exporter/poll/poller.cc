@@ -127,7 +127,10 @@ void Poller::ApplyRetarget() {
 bool Poller::EnsureConnected(Clock::time_point start,
                              Clock::time_point deadline) {
   if (session_->connected()) return true;
-  if (start < next_connect_) return false;  // backing off: no attempt now
+  // Backing off: no attempt before next_connect_. Polls wake a little
+  // after their slots, by varying amounts; half an interval of slack keeps
+  // an attempt due at this slot from slipping to the next one.
+  if (start + options_.interval / 2 < next_connect_) return false;
   Status st = session_->Connect(
       std::min(deadline, start + options_.connect_timeout), options_.timeout);
   if (!st.ok()) {

@@ -252,19 +252,12 @@ TEST_F(FleetTest, DestructionWithHungPollersTakesAboutOnePollTimeout) {
   EXPECT_TRUE(Find("primary"));  // static snapshots stay
 }
 
-// DEFECT: ~Fleet asks every poller to stop before joining any, but the
-// discovery thread, woken by the same stop, may take the cluster's lock
-// before ~Fleet does; it then destroys its pollers one by one without
-// asking them all to stop. Each poller not yet joined finishes its hung
-// poll and starts another at once (the poll overran its interval), so N
-// hung discovered replicas out of step with one another delay shutdown by
-// up to N poll timeouts. Asking every poller to stop in DiscoveryLoop
-// before clearing them would fix it (checked: with that change this test
-// never failed in ten runs). The discovery thread wins the race when
-// ~Fleet is slow to reach the lock, here because it first wakes 100 idle
-// static pollers: the test fails in about half the runs, taking about
-// 1.6 poll timeouts where about one is due.
-TEST_F(FleetTest, DISABLED_DestructionStopsDiscoveredPollersAtOnce) {
+// The discovery thread, woken by the same stop as ~Fleet, may take the
+// cluster's lock first; it must then ask all its pollers to stop before
+// joining any, or N hung discovered replicas out of step with one another
+// delay shutdown by up to N poll timeouts. 100 idle static pollers make
+// ~Fleet slow to reach the lock, so the discovery thread often wins.
+TEST_F(FleetTest, DestructionStopsDiscoveredPollersAtOnce) {
   config_.poll_timeout = 200ms;
   for (int i = 0; i < 100; ++i) {
     const std::string name = "static-" + std::to_string(i);
@@ -309,14 +302,11 @@ TEST_F(FleetTest, DISABLED_DestructionStopsDiscoveredPollersAtOnce) {
       << " ms";
 }
 
-// DEFECT: when the discovery thread stops, DiscoveryLoop removes the
-// discovered pollers' snapshots from the store before it joins them, so a
-// poller in the middle of a cycle publishes its snapshot again after the
-// removal, and the departed instance stays in the store. Reconcile does it
-// in the right order (join, then remove). No effect in main.cc today,
-// where the HTTP server stops before the fleet, but the store no longer
-// matches the fleet for anything that outlives it.
-TEST_F(FleetTest, DISABLED_StoppedDiscoveryLeavesNoSnapshotOfItsPollers) {
+// When the discovery thread stops, its pollers' snapshots leave the store
+// after the pollers are joined: a poller in the middle of a cycle would
+// otherwise publish again after the removal, and the departed instance
+// would stay in the store.
+TEST_F(FleetTest, StoppedDiscoveryLeavesNoSnapshotOfItsPollers) {
   resolver_.Set(std::vector<DiscoveredAddress>{{"10.0.0.5", "pg-replica-0"}});
   db_.Hang(RecoverySql(db_.server_version()));
   MakeFleet();
