@@ -46,7 +46,15 @@ Status ParseStatReplication(const Rows& rows, std::vector<StandbyRow>* out) {
     StandbyRow r;
     r.application_name = rows.Get(i, "application_name").value_or("");
     r.client_addr = rows.Get(i, "client_addr").value_or("");
-    r.state = rows.Get(i, "state").value_or("");
+    const auto& state = rows.Get(i, "state");
+    // Without pg_read_all_stats the rows are there but their columns are
+    // NULL: what the standbys do is unknown, not "not streaming".
+    if (!state) {
+      return Status::Query(
+          "pg_stat_replication: state is NULL: insufficient privilege (the "
+          "monitoring role needs pg_monitor or pg_read_all_stats)");
+    }
+    r.state = *state;
     r.sync_state = rows.Get(i, "sync_state").value_or("");
     r.slot = rows.Get(i, "slot").value_or("");
     r.current_lsn = ParseLsnCell(rows.Get(i, "current_lsn"));

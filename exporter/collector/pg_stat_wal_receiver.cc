@@ -10,6 +10,10 @@
 
 namespace pgrepl {
 
+const char kInsufficientPrivilege[] =
+    "pg_stat_wal_receiver: status is NULL: insufficient privilege (the "
+    "monitoring role needs pg_monitor or pg_read_all_stats)";
+
 // Sample row:
 //   pid  | postmaster_start  | status    | received_tli | flushed_lsn
 //   4711 | 1795766400.123456 | streaming | 1            | 0/3000148
@@ -47,7 +51,11 @@ Status ParseWalReceiver(const Rows& rows, std::optional<WalReceiverInfo>* out) {
   out->reset();
   if (rows.values.empty()) return Status::Ok();
   WalReceiverInfo w;
-  w.status = rows.Get(0, "status").value_or("");
+  const auto& status = rows.Get(0, "status");
+  // A role without pg_read_all_stats sees the row with NULL columns: the
+  // stream's state is unknown, not broken.
+  if (!status) return Status::Query(kInsufficientPrivilege);
+  w.status = *status;
   if (auto pid = ParseInt(rows.Get(0, "pid")); pid && *pid > 0) {
     w.pid = static_cast<int>(*pid);
   }

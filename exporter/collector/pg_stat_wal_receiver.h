@@ -16,7 +16,12 @@ namespace pgrepl {
 std::string WalReceiverSql(int server_version_num);
 std::string IdentitySql();
 
-// Parses at most one receiver row; `out` is reset when there is none.
+// The error of a receiver row whose columns the role may not read.
+extern const char kInsufficientPrivilege[];
+
+// Parses at most one receiver row; `out` is reset when there is none. A row
+// with a NULL status (a role without pg_read_all_stats) is an error,
+// kInsufficientPrivilege: the stream's state is unknown, not broken.
 Status ParseWalReceiver(const Rows& rows, std::optional<WalReceiverInfo>* out);
 
 // The standby name the upstream sees: application_name in

@@ -38,7 +38,9 @@ HealthVerdict DecideReplica(const InstanceSnapshot& s, const LagWindow& recent,
                          OneLine(s.wal_receiver->status, kQuoteLimit) +
                          ", not streaming");
     case ReplicaState::kUnknown:
-      return Verdict(false, s, "replica's WAL receiver state unknown");
+      return Verdict(false, s,
+                     "replica's WAL receiver state unknown: " +
+                         OneLine(s.last_error, kQuoteLimit));
     case ReplicaState::kNotReplica:
     case ReplicaState::kStreaming:
       break;

@@ -119,6 +119,49 @@ def test_frozen_replica_does_not_stall_scrapes():
                       what="replica2 up=1 after thaw")
 
 
+def test_role_without_read_all_stats_is_unknown_not_broken():
+    """A login role that is not in pg_monitor sees pg_stat_wal_receiver and
+    pg_stat_replication with NULL columns. The exporter must say the
+    stream's state is unknown (insufficient privilege), once in the log,
+    and never that the stream is broken. (The other tests use a role with
+    exactly pg_monitor, the grant the README asks for.)"""
+    role, pw = "pgrepl_noprivs", "noprivs-Pa55"
+    cluster.sql("primary", f"DROP ROLE IF EXISTS {role}; "
+                           f"CREATE ROLE {role} LOGIN PASSWORD '{pw}'")
+    config = cluster.config()
+    for target in [config["clusters"][0]["primary"],
+                   *config["clusters"][0]["replicas"]]:
+        target["conninfo"] = target["conninfo"].replace(
+            f"user={cluster.info['monitor_user']}", f"user={role}")
+    try:
+        with Exporter(config, ARGS, password=pw) as e:
+            for name in cluster.names():
+                e.wait_metric("pgrepl_up", {"instance": name},
+                              lambda v: v == 1, 10)
+            time.sleep(3 * INTERVAL)  # a few polls, to count log lines
+            m = e.scrape()
+            for r in ("replica1", "replica2"):
+                assert m.get("pgrepl_collector_success", instance=r,
+                             collector="pg_stat_wal_receiver") == 0, r
+                # Unknown: no sample, neither 0 ("down") nor 1.
+                assert m.get("pgrepl_wal_receiver_up", instance=r) is None, r
+                status, body, _ = e.get(f"/replica?instance={r}")
+                assert status == 503, (r, status, body)
+                assert "insufficient privilege" in body, body
+                assert "broken" not in body, body
+            assert m.get("pgrepl_collector_success", instance="primary",
+                         collector="pg_stat_replication") == 0
+            assert m.get("pgrepl_cluster_replicas_streaming",
+                         cluster="it") == 0
+            warnings = [line for line in e.log().splitlines()
+                        if "insufficient privilege" in line
+                        and "level=warn" in line]
+            # One warning per instance for the whole outage, not per poll.
+            assert len(warnings) == 3, warnings
+    finally:
+        cluster.sql("primary", f"DROP ROLE IF EXISTS {role}")
+
+
 def test_sigterm_with_every_target_frozen():
     """SIGTERM while all three instances are frozen mid-poll: the exporter
     stops every poller at once and exits within poll.timeout + 1 s, not
@@ -178,6 +221,7 @@ def main():
             test_roles_and_up,
             test_stopped_replica_goes_down_and_recovers,
             test_frozen_replica_does_not_stall_scrapes,
+            test_role_without_read_all_stats_is_unknown_not_broken,
             test_sigterm_with_every_target_frozen,
             test_starts_with_every_database_down,
         ])

@@ -169,6 +169,17 @@ TEST(ParseStatReplication, NullTextColumnsBecomeEmpty) {
   EXPECT_EQ(out[0].slot, "");
 }
 
+TEST(ParseStatReplication, NullStateIsInsufficientPrivilege) {
+  // Without pg_read_all_stats the rows come with NULL columns.
+  Row r = IdleCaughtUp();
+  r.state = std::nullopt;
+  std::vector<StandbyRow> out;
+  Status st = ParseStatReplication(MakeRows({r}), &out);
+  EXPECT_EQ(st.kind(), Status::Kind::kQuery);
+  EXPECT_NE(st.message().find("insufficient privilege"), std::string::npos)
+      << st.message();
+}
+
 TEST(ParseStatReplication, ReplacesPreviousContents) {
   std::vector<StandbyRow> out(3);
   ASSERT_TRUE(ParseStatReplication(MakeRows({}), &out).ok());

@@ -104,7 +104,6 @@ TEST(ParseWalReceiver, NullCellsStayUnknown) {
   ReceiverCells row;
   row.pid = std::nullopt;
   row.postmaster_start = std::nullopt;
-  row.status = std::nullopt;
   row.received_tli = std::nullopt;
   row.flushed_lsn = std::nullopt;
   row.written_lsn = std::nullopt;
@@ -115,7 +114,7 @@ TEST(ParseWalReceiver, NullCellsStayUnknown) {
   WalReceiverInfo w = Parsed(row);
   EXPECT_FALSE(w.pid.has_value());
   EXPECT_FALSE(w.postmaster_start.has_value());
-  EXPECT_EQ(w.status, "");
+  EXPECT_EQ(w.status, "streaming");
   EXPECT_FALSE(w.received_tli.has_value());
   EXPECT_FALSE(w.flushed_lsn.has_value());
   EXPECT_FALSE(w.written_lsn.has_value());
@@ -123,6 +122,20 @@ TEST(ParseWalReceiver, NullCellsStayUnknown) {
   EXPECT_EQ(w.upstream_host, "");
   EXPECT_EQ(w.upstream_port, "");
   EXPECT_EQ(w.slot, "");
+}
+
+TEST(ParseWalReceiver, NullStatusIsInsufficientPrivilegeNotABrokenStream) {
+  // What a role without pg_read_all_stats sees: the row, NULL columns.
+  ReceiverCells row;
+  row.status = std::nullopt;
+  row.flushed_lsn = std::nullopt;
+  row.upstream_host = std::nullopt;
+  std::optional<WalReceiverInfo> w = WalReceiverInfo{};
+  Status st = ParseWalReceiver(ReceiverRows({row}), &w);
+  EXPECT_EQ(st.kind(), Status::Kind::kQuery);
+  EXPECT_NE(st.message().find("insufficient privilege"), std::string::npos)
+      << st.message();
+  EXPECT_NE(st.message().find("pg_monitor"), std::string::npos);
 }
 
 TEST(ParseWalReceiver, BadTimelineIsUnknown) {

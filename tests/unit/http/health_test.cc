@@ -211,5 +211,19 @@ TEST(Health, Names) {
   EXPECT_EQ(FormatLag(4096, LagLimit::Kind::kBytes), "4096B");
 }
 
+TEST(Health, UnreadableReceiverIsUnknownNotBroken) {
+  InstanceSnapshot s = Replica(0.1);
+  s.wal_receiver_read = false;  // the receiver query failed
+  s.wal_receiver.reset();
+  s.last_error =
+      "query: pg_stat_wal_receiver: status is NULL: insufficient privilege";
+  HealthVerdict v = DecideHealth(HealthCheck::kReplica, s, History(s, {}),
+                                 Seconds(1), HealthPolicy{}, kNow);
+  EXPECT_FALSE(v.ok);
+  EXPECT_NE(v.reason.find("unknown"), std::string::npos) << v.reason;
+  EXPECT_NE(v.reason.find("insufficient privilege"), std::string::npos);
+  EXPECT_EQ(v.reason.find("broken"), std::string::npos) << v.reason;
+}
+
 }  // namespace
 }  // namespace pgrepl
