@@ -1,29 +1,156 @@
-"""Replica discovery through DNS, re-resolved every poll cycle.
+"""Replica discovery through DNS, re-resolved every poll cycle, and DNS that
+never answers.
 
-The test gives the exporter its own /etc/hosts in a private mount
-namespace (unshare -m, then a bind mount), so no system file changes.
-The name pgrepl-replicas.test resolves to 127.0.0.1, whose reverse name
-is replica1.pgrepl-replicas.test: the discovered instance is "replica1".
-Editing the file in place makes the name vanish and come back."""
+The exporter runs in a private mount namespace (unshare -m, then bind
+mounts) with an /etc/hosts and an /etc/resolv.conf of the test's own, so no
+system file changes:
 
+- /etc/hosts: pgrepl-replicas.test resolves to 127.0.0.1, whose reverse name
+  is replica1.pgrepl-replicas.test: the discovered instance is "replica1".
+  Editing the file in place makes the name vanish and come back. The primary is configured by a host name from the file.
+- /etc/resolv.conf names one DNS server: a UDP socket of this test on
+  127.0.0.x:53 (FakeDns) that answers NXDOMAIN, except for the names the
+  test makes hang: their queries are taken and never answered, so their
+  lookups hang in getaddrinfo for resolv.conf's timeout (DNS_TIMEOUT,
+  several poll intervals). One static target is such a name from the
+  start; the discovery name hangs while a test removes it from the hosts
+  file and marks it hung.
+
+When this machine cannot make the namespace (or, not as root, bind port 53)
+the test exits with SKIP, which ctest reports as skipped: never a pass.
+"""
+
+import datetime
+import json
 import os
 import shutil
+import socket
+import struct
 import sys
 import tempfile
+import threading
+import time
 
-from harness import (Cluster, Exporter, mount_namespace, run_tests, wait_until,
-                     with_private_hosts)
+from harness import (Cluster, Exporter, Metrics, log, mount_namespace,
+                     run_tests, wait_until, with_private_hosts)
 
 NAME = "pgrepl-replicas.test"
+PRIMARY_NAME = "pgrepl-primary.test"  # in /etc/hosts: resolved at once
+HUNG_NAME = "pgrepl-hung.test"  # never in /etc/hosts: every lookup hangs
+INTERVAL = 1.0  # --poll.interval
+POLL_TIMEOUT = 2.0  # --poll.timeout and --pg.connect-timeout
+DNS_TIMEOUT = 8  # resolv.conf: one hung getaddrinfo lasts this long
+SLACK = 1.5  # seconds of scheduling delay a loaded 2-core machine may add
+SCRAPE_LIMIT = 1.0  # a scrape during the DNS hang must answer within this
+SKIP = 77  # SKIP_RETURN_CODE of the integration tests (tests/CMakeLists.txt)
 state = {}
 
 
-def write_hosts(present):
-    # In place (same inode), so the bind mount sees the change.
+def write_hosts(address="127.0.0.1"):
+    """NAME at `address` (None: absent). In place (same inode), so the bind
+    mount sees the change. NAME's line comes first: the reverse lookup of
+    127.0.0.1 answers with the first line that has it."""
     with open(state["hosts"], "w") as f:
         f.write("127.0.0.2 unrelated.test\n")
-        if present:
-            f.write(f"127.0.0.1 replica1.{NAME} {NAME}\n")
+        if address:
+            f.write(f"{address} replica1.{NAME} {NAME}\n")
+        f.write(f"127.0.0.1 {PRIMARY_NAME}\n")
+
+
+class FakeDns:
+    """A DNS server on 127.0.0.x:53 that answers NXDOMAIN to every query,
+    except that it takes the queries for the names in `hung` (a set the
+    test may change) and never answers them."""
+
+    def __init__(self, hung):
+        self.sock = None
+        for last in range(153, 163):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                s.bind((f"127.0.0.{last}", 53))
+            except PermissionError:
+                s.close()
+                raise
+            except OSError:
+                s.close()
+                continue
+            self.sock, self.address = s, f"127.0.0.{last}"
+            break
+        if self.sock is None:
+            raise AssertionError("no free 127.0.0.153-162 port 53 for the "
+                                 "fake DNS server")
+        self.sock.settimeout(0.2)
+        self.lock = threading.Lock()
+        self.hung = set(hung)  # GUARDED_BY(lock)
+        self.dropped = 0  # GUARDED_BY(lock)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        self.thread.join(5)
+        self.sock.close()
+        return False
+
+    def set_hung(self, name, hung):
+        with self.lock:
+            (self.hung.add if hung else self.hung.discard)(name)
+
+    def dropped_queries(self):
+        with self.lock:
+            return self.dropped
+
+    @staticmethod
+    def _question(query):
+        """(name, end of the question section) of a DNS query."""
+        labels, i = [], 12
+        while query[i] != 0:
+            labels.append(query[i + 1:i + 1 + query[i]].decode("ascii", "replace"))
+            i += 1 + query[i]
+        return ".".join(labels).lower(), i + 1 + 4  # root label, type, class
+
+    def _serve(self):
+        while not self.stopping.is_set():
+            try:
+                query, peer = self.sock.recvfrom(4096)
+                name, end = self._question(query)
+            except socket.timeout:
+                continue
+            except (IndexError, ValueError):
+                continue  # not a query we understand: no answer
+            except OSError:
+                return
+            with self.lock:
+                if name in self.hung:
+                    self.dropped += 1
+                    continue
+            # NXDOMAIN: the query's id and question, QR, RD as asked, RA,
+            # RCODE 3; no answer, authority or additional records.
+            rd = struct.unpack(">H", query[2:4])[0] & 0x0100
+            reply = (query[:2] + struct.pack(">HHHHH", 0x8080 | rd | 3, 1,
+                                             0, 0, 0) + query[12:end])
+            try:
+                self.sock.sendto(reply, peer)
+            except OSError:
+                pass
+
+
+def log_records(msg, level=None, cluster=None):
+    """The exporter's JSON log records with message `msg`."""
+    out = []
+    for line in state["exporter"].log().splitlines():
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue  # not a record (e.g. the wrapper's own output)
+        if (r.get("msg") == msg and (level is None or r.get("level") == level)
+                and (cluster is None or r.get("cluster") == cluster)):
+            out.append(r)
+    return out
 
 
 def test_discovered_replica_is_polled():
@@ -55,37 +182,203 @@ def test_discovered_replica_is_polled():
 
 def test_name_vanishes_and_returns():
     e = state["exporter"]
-    write_hosts(False)
+    write_hosts(None)
     wait_until(lambda: e.scrape().get("pgrepl_up", instance="replica1") is None,
                10, what="replica1 series to disappear")
     assert e.scrape().get("pgrepl_discovered_replicas", cluster="disc") == 0
-    write_hosts(True)
+    write_hosts()
     e.wait_metric("pgrepl_up", {"instance": "replica1"}, lambda v: v == 1, 15)
     assert e.proc.poll() is None
+
+
+def instance_status(name):
+    """The instance's entry in /status."""
+    status, body, _ = state["exporter"].get("/status")
+    assert status == 200, status
+    for cluster in json.loads(body)["clusters"]:
+        for instance in cluster["instances"]:
+            if instance["name"] == name:
+                return instance
+    raise AssertionError(f"{name} not in /status")
+
+
+def seconds_of(timestamp):
+    """/status's "2026-01-02T03:04:05.678Z" as Unix seconds."""
+    return datetime.datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%S.%fZ") \
+        .replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+def test_static_target_named_by_a_hung_name():
+    """Issue 13, defect 5: a static target whose host name hangs in DNS
+    fails each connect within --poll.timeout, as kind "timeout" (libpq
+    would block inside PQconnectStartParams for the resolver's whole
+    DNS_TIMEOUT), and the other targets keep their cadence."""
+    e = state["exporter"]
+    timeouts0 = e.scrape().get("pgrepl_poll_errors_total", instance="byname",
+                               kind="timeout") or 0
+    starts, errors, ages = set(), set(), []
+    # Long enough for one hung lookup to end and the next to be waited on.
+    window = DNS_TIMEOUT + 3 * POLL_TIMEOUT
+    end = time.monotonic() + window
+    while time.monotonic() < end:
+        byname = instance_status("byname")
+        assert byname["up"] is False, byname
+        starts.add(byname["last_poll"])  # when the latest poll began
+        errors.add(byname["last_error"])
+        m = e.scrape()
+        for instance in ("primary", "replica1"):
+            ages.append(m.get("pgrepl_last_poll_success_age_seconds",
+                              instance=instance))
+        time.sleep(0.1)
+    m = e.scrape()
+    timeouts = m.get("pgrepl_poll_errors_total", instance="byname",
+                     kind="timeout") or 0
+    times = sorted(seconds_of(t) for t in starts if t)
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    log(f"hung-name target: {timeouts - timeouts0:.0f} timeouts in "
+        f"{window:.0f}s, {len(times)} polls seen, longest gap between poll "
+        f"starts {max(gaps):.2f}s; other targets' success age up to "
+        f"{max(ages):.2f}s")
+    assert timeouts - timeouts0 >= 2, (timeouts0, timeouts)
+    # A lookup that hangs is a timeout, never a connect error.
+    assert (m.get("pgrepl_poll_errors_total", instance="byname",
+                  kind="connect") or 0) == 0
+    assert errors <= {"timeout: resolving pgrepl-hung.test timed out",
+                      "timeout: resolving pgrepl-hung.test timed out: the "
+                      "previous lookup still runs"}, errors
+    # The poller goes on: a poll that waits on the hung lookup ends at
+    # --poll.timeout, and the next starts at once (the one after that, a
+    # poll interval later), never after the resolver's DNS_TIMEOUT. At
+    # least one poll did wait on a lookup, to its deadline.
+    assert len(times) >= window / (INTERVAL + POLL_TIMEOUT), times
+    assert max(gaps) <= INTERVAL + POLL_TIMEOUT + SLACK, gaps
+    assert max(gaps) >= POLL_TIMEOUT - 0.25, gaps
+    assert None not in ages and max(ages) <= INTERVAL + SLACK, ages
+    assert state["dns"].dropped_queries() > 0, "no lookup reached the DNS"
+
+
+def hang_discovery(seconds):
+    """Removes NAME from /etc/hosts for `seconds`, so every discovery
+    lookup hangs in DNS, scraping all along. Returns the figures."""
+    e = state["exporter"]
+    latencies, ages, success_times = [], [], set()
+    state["dns"].set_hung(NAME, True)
+    write_hosts(None)
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        status, body, took = e.get("/metrics")
+        assert status == 200, status
+        latencies.append(took)
+        m = Metrics(body)
+        for instance in ("primary", "replica1"):
+            ages.append(m.get("pgrepl_last_poll_success_age_seconds",
+                              instance=instance))
+        success_times.add(m.get("pgrepl_last_poll_success_timestamp_seconds",
+                                instance="primary"))
+        # The previous replica set is kept while DNS fails.
+        assert m.get("pgrepl_discovered_replicas", cluster="disc") == 1
+        assert m.get("pgrepl_up", instance="replica1") == 1
+        time.sleep(0.2)
+    return latencies, ages, success_times
+
+
+def test_hung_resolver_stalls_neither_polls_nor_scrapes():
+    """Issue 13, defect 5: while every discovery lookup hangs, the polls
+    keep their cadence, /metrics stays fast, the previous replica set is
+    kept and discovery errors are counted every cycle."""
+    e, dns = state["exporter"], state["dns"]
+    errors0 = e.scrape().get("pgrepl_discovery_errors_total", cluster="disc")
+    recovered0 = len(log_records("discovery recovered", cluster="disc"))
+    queries0 = dns.dropped_queries()
+
+    hang = DNS_TIMEOUT + 2
+    latencies, ages, success_times = hang_discovery(hang)
+    errors1 = e.scrape().get("pgrepl_discovery_errors_total", cluster="disc")
+    latencies.sort()
+    log(f"DNS hang of {hang}s: {len(latencies)} scrapes, latency median "
+        f"{latencies[len(latencies) // 2] * 1000:.1f} ms, max "
+        f"{latencies[-1] * 1000:.1f} ms; success age up to {max(ages):.2f}s; "
+        f"primary polled {len(success_times)} times; discovery errors "
+        f"{errors0:.0f} -> {errors1:.0f}; DNS queries "
+        f"dropped {dns.dropped_queries() - queries0}")
+    assert latencies[-1] < SCRAPE_LIMIT, latencies[-1]
+    assert None not in ages and max(ages) <= INTERVAL + SLACK, ages
+    assert len(success_times) >= hang / INTERVAL / 2, success_times
+    # An error every discovery cycle (an interval plus a lookup bounded by
+    # one), not one per resolver timeout.
+    assert errors1 - errors0 >= hang / (2 * INTERVAL + SLACK), (errors0,
+                                                              errors1)
+    assert dns.dropped_queries() > queries0, "discovery never reached the DNS"
+
+    # The name comes back: discovery recovers once the hung lookup ends.
+    end_outage(recovered0 + 1)
+
+
+def end_outage(recovered):
+    """Puts NAME back and waits for the `recovered`th recovery (a hung
+    lookup still running holds it up to DNS_TIMEOUT)."""
+    write_hosts()
+    state["dns"].set_hung(NAME, False)
+    wait_until(lambda: len(log_records("discovery recovered",
+                                       cluster="disc")) == recovered,
+               DNS_TIMEOUT + 2 * INTERVAL + 2 * SLACK, what="recovery")
+    state["exporter"].wait_metric("pgrepl_up", {"instance": "replica1"},
+                                  lambda v: v == 1, 5)
 
 
 def main():
     unshare = mount_namespace()
     if unshare is None:
-        print("0 passed, 0 failed, 1 skipped: cannot create a mount namespace")
-        return 0
-    with Cluster(replicas=2) as c:
+        print("SKIPPED: cannot create a mount namespace (unshare -m) here")
+        return SKIP
+    try:
+        dns = FakeDns(hung={HUNG_NAME})
+    except PermissionError:
+        print("SKIPPED: binding 127.0.0.x port 53 (the silent DNS server) "
+              "needs root")
+        return SKIP
+    with dns, Cluster(replicas=2) as c:
         tmp = tempfile.mkdtemp(prefix="pgrepl-hosts-")
         state["hosts"] = os.path.join(tmp, "hosts")
-        write_hosts(True)
-        config = {"clusters": [{
-            "name": "disc",
-            "primary": {"name": "primary", "conninfo": c.conninfo("primary")},
-            "replica_discovery": {"host": NAME, "port": c.port("replica1"),
-                                  "conninfo": "user=pgrepl_monitor dbname=postgres"},
-        }]}
-        e = Exporter(config, ["--poll.interval=1s"], password=c.password())
-        e.command = with_private_hosts(unshare, state["hosts"], tmp)
+        state["dns"] = dns
+        state["cluster"] = c
+        write_hosts()
+        resolv = os.path.join(tmp, "resolv.conf")
+        with open(resolv, "w") as f:
+            f.write(f"nameserver {dns.address}\n"
+                    f"options timeout:{DNS_TIMEOUT} attempts:1\n")
+        user = "user=pgrepl_monitor dbname=postgres"
+        config = {"clusters": [
+            {"name": "disc",
+             "primary": {"name": "primary", "conninfo":
+                         f"host={PRIMARY_NAME} port={c.port('primary')} {user}"},
+             "replica_discovery": {"host": NAME, "port": c.port("replica1"),
+                                   "conninfo": user}},
+            {"name": "hung",
+             "replicas": [{"name": "byname", "conninfo":
+                           f"host={HUNG_NAME} port={c.port('replica2')} "
+                           f"{user}"}]},
+        ]}
+        e = Exporter(config, [f"--poll.interval={INTERVAL:g}s",
+                              f"--poll.timeout={POLL_TIMEOUT:g}s",
+                              f"--pg.connect-timeout={POLL_TIMEOUT:g}s",
+                              f"--pg.reconnect-backoff-max={POLL_TIMEOUT:g}s",
+                              "--log.format=json"],
+                     password=c.password())
+        e.command = with_private_hosts(unshare, state["hosts"], tmp, resolv)
         try:
             with e:
                 state["exporter"] = e
-                return run_tests([test_discovered_replica_is_polled,
-                                  test_name_vanishes_and_returns])
+                rc = run_tests([
+                    test_discovered_replica_is_polled,
+                    test_name_vanishes_and_returns,
+                    test_static_target_named_by_a_hung_name,
+                    test_hung_resolver_stalls_neither_polls_nor_scrapes])
+                if rc:
+                    sys.stdout.write("---- exporter log (tail) ----\n")
+                    sys.stdout.write("\n".join(e.log().splitlines()[-60:]))
+                    sys.stdout.write("\n")
+                return rc
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
