@@ -7,7 +7,8 @@ system file changes:
 
 - /etc/hosts: pgrepl-replicas.test resolves to 127.0.0.1, whose reverse name
   is replica1.pgrepl-replicas.test: the discovered instance is "replica1".
-  Editing the file in place makes the name vanish and come back. The primary is configured by a host name from the file.
+  Editing the file in place makes the name vanish, move to another address
+  and come back. The primary is configured by a host name from the file.
 - /etc/resolv.conf names one DNS server: a UDP socket of this test on
   127.0.0.x:53 (FakeDns) that answers NXDOMAIN, except for the names the
   test makes hang: their queries are taken and never answered, so their
@@ -37,6 +38,7 @@ from harness import (Cluster, Exporter, Metrics, log, mount_namespace,
 NAME = "pgrepl-replicas.test"
 PRIMARY_NAME = "pgrepl-primary.test"  # in /etc/hosts: resolved at once
 HUNG_NAME = "pgrepl-hung.test"  # never in /etc/hosts: every lookup hangs
+MOVED_ADDRESS = "127.0.0.3"  # where NAME moves; replica2 answers there
 INTERVAL = 1.0  # --poll.interval
 POLL_TIMEOUT = 2.0  # --poll.timeout and --pg.connect-timeout
 DNS_TIMEOUT = 8  # resolv.conf: one hung getaddrinfo lasts this long
@@ -139,6 +141,72 @@ class FakeDns:
                 pass
 
 
+class Forwarder:
+    """A TCP forwarder from `listen` to `target` (host, port pairs): a
+    second server behind the address the discovery name moves to."""
+
+    def __init__(self, listen, target):
+        self.target = target
+        self.listener = socket.create_server(listen)
+        self.listener.settimeout(0.2)
+        self.lock = threading.Lock()
+        self.sockets = []
+        self.accepted = 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        self.thread.join(5)
+        self.listener.close()
+        with self.lock:
+            for s in self.sockets:
+                s.close()
+        return False
+
+    def _accept(self):
+        while not self.stopping.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, 5)
+            except OSError:
+                client.close()
+                continue
+            client.settimeout(None)
+            upstream.settimeout(None)
+            with self.lock:
+                self.accepted += 1
+                self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b),
+                                 daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
 def log_records(msg, level=None, cluster=None):
     """The exporter's JSON log records with message `msg`."""
     out = []
@@ -151,6 +219,13 @@ def log_records(msg, level=None, cluster=None):
                 and (cluster is None or r.get("cluster") == cluster)):
             out.append(r)
     return out
+
+
+def receiver_slot(m, instance):
+    """The slot label of the instance's WAL receiver, None without one."""
+    for labels in m.all("pgrepl_wal_receiver_info", instance=instance):
+        return dict(labels)["slot"]
+    return None
 
 
 def test_discovered_replica_is_polled():
@@ -189,6 +264,61 @@ def test_name_vanishes_and_returns():
     write_hosts()
     e.wait_metric("pgrepl_up", {"instance": "replica1"}, lambda v: v == 1, 15)
     assert e.proc.poll() is None
+
+
+def follow_move(fwd, opened):
+    """Moves NAME to MOVED_ADDRESS and checks that replica1 follows."""
+    e = state["exporter"]
+    moved = time.monotonic()
+    write_hosts(MOVED_ADDRESS)
+    wait_until(lambda: receiver_slot(e.scrape(), "replica1") == "replica2",
+               2 * INTERVAL + 2 * SLACK + 2,
+               what="replica1's series to come from the new address")
+    took = time.monotonic() - moved
+    log(f"followed the move in {took:.2f}s (discovery every {INTERVAL}s, "
+        f"then the poller's next cycle)")
+    # One discovery cycle, then the poller's next poll, plus slack.
+    assert took <= 2 * INTERVAL + 2 * SLACK, took
+    m = e.scrape()
+    assert m.get("pgrepl_up", instance="replica1") == 1
+    assert m.get("pgrepl_connections_opened_total",
+                 instance="replica1") == opened + 1
+    assert m.get("pgrepl_discovered_replicas", cluster="disc") == 1
+    assert fwd.accepted >= 1, "nothing connected to the new address"
+    records = log_records("discovered replica moved", cluster="disc")
+    assert [(r.get("from"), r.get("address")) for r in records] == [
+        ("127.0.0.1", MOVED_ADDRESS)], records
+    # It stays there: no second reconnect, the counter not reset.
+    time.sleep(3 * INTERVAL)
+    m = e.scrape()
+    assert receiver_slot(m, "replica1") == "replica2"
+    assert m.get("pgrepl_connections_opened_total",
+                 instance="replica1") == opened + 1
+
+
+def test_name_moves_to_another_address():
+    """Issue 13, defect 1: a name that moves to another address in one step
+    (a restarted pod) is followed within a poll cycle, by a reconnect that
+    pgrepl_connections_opened_total counts, and the data comes from the
+    server behind the new address: replica2, whose WAL receiver uses slot
+    replica2, behind a forwarder on MOVED_ADDRESS."""
+    e, c = state["exporter"], state["cluster"]
+    wait_until(lambda: receiver_slot(e.scrape(), "replica1") == "replica1",
+               15, what="replica1 polled at 127.0.0.1")
+    time.sleep(2 * INTERVAL)  # any reconnect of the previous test is done
+    opened = e.scrape().get("pgrepl_connections_opened_total",
+                            instance="replica1")
+    assert opened is not None and opened >= 1, opened
+    with Forwarder((MOVED_ADDRESS, c.port("replica1")),
+                   ("127.0.0.1", c.port("replica2"))) as fwd:
+        try:
+            follow_move(fwd, opened)
+        finally:
+            write_hosts()  # back, before the forwarder goes away
+        wait_until(lambda: receiver_slot(e.scrape(), "replica1") == "replica1",
+                   2 * INTERVAL + 2 * SLACK + 2, what="the move back")
+    assert e.scrape().get("pgrepl_connections_opened_total",
+                          instance="replica1") == opened + 2
 
 
 def instance_status(name):
@@ -372,6 +502,7 @@ def main():
                 rc = run_tests([
                     test_discovered_replica_is_polled,
                     test_name_vanishes_and_returns,
+                    test_name_moves_to_another_address,
                     test_static_target_named_by_a_hung_name,
                     test_hung_resolver_stalls_neither_polls_nor_scrapes])
                 if rc:
