@@ -456,6 +456,35 @@ def end_outage(recovered):
                                   lambda v: v == 1, 5)
 
 
+def test_discovery_failures_warn_once_per_outage():
+    """Issue 13, defect 9: pgrepl_discovery_errors_total counts every failed
+    discovery; the log has one warning per outage (the repeats at debug
+    level, and one info line when it recovers), not one per poll cycle."""
+    e, dns = state["exporter"], state["dns"]
+    errors0 = e.scrape().get("pgrepl_discovery_errors_total", cluster="disc")
+    failed0 = len(log_records("discovery failed", cluster="disc"))
+    warned0 = len(log_records("discovery failed", "warn", "disc"))
+    recovered0 = len(log_records("discovery recovered", cluster="disc"))
+    for outage in (1, 2):
+        before = e.scrape().get("pgrepl_discovery_errors_total",
+                                cluster="disc")
+        dns.set_hung(NAME, True)
+        write_hosts(None)
+        e.wait_metric("pgrepl_discovery_errors_total", {"cluster": "disc"},
+                      lambda v: v >= before + 3, 3 * (2 * INTERVAL + SLACK))
+        end_outage(recovered0 + outage)
+    errors = e.scrape().get("pgrepl_discovery_errors_total",
+                            cluster="disc") - errors0
+    failed = log_records("discovery failed", cluster="disc")[failed0:]
+    warned = log_records("discovery failed", "warn", "disc")[warned0:]
+    log(f"two outages: {errors:.0f} discovery errors, {len(failed)} logged, "
+        f"{len(warned)} of them warnings")
+    assert errors >= 6, errors
+    assert len(failed) == errors, (len(failed), errors)  # debug level too
+    assert len(warned) == 2, warned
+    assert all("timed out" in r.get("err", "") for r in warned), warned
+
+
 def main():
     unshare = mount_namespace()
     if unshare is None:
@@ -493,7 +522,7 @@ def main():
                               f"--poll.timeout={POLL_TIMEOUT:g}s",
                               f"--pg.connect-timeout={POLL_TIMEOUT:g}s",
                               f"--pg.reconnect-backoff-max={POLL_TIMEOUT:g}s",
-                              "--log.format=json"],
+                              "--log.format=json", "--log.level=debug"],
                      password=c.password())
         e.command = with_private_hosts(unshare, state["hosts"], tmp, resolv)
         try:
@@ -504,7 +533,8 @@ def main():
                     test_name_vanishes_and_returns,
                     test_name_moves_to_another_address,
                     test_static_target_named_by_a_hung_name,
-                    test_hung_resolver_stalls_neither_polls_nor_scrapes])
+                    test_hung_resolver_stalls_neither_polls_nor_scrapes,
+                    test_discovery_failures_warn_once_per_outage])
                 if rc:
                     sys.stdout.write("---- exporter log (tail) ----\n")
                     sys.stdout.write("\n".join(e.log().splitlines()[-60:]))
