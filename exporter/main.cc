@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
   const auto collectors = pgrepl::DefaultCollectors(
       {.heartbeat = config.heartbeat, .heartbeat_id = config.heartbeat_id});
   pgrepl::Fleet fleet(config, &collectors, &store, pgrepl::MakeConnection,
-                      pgrepl::ResolveReplicas);
+                      pgrepl::DnsResolver());
   pgrepl::ExporterMetrics metrics(&store, &collectors);
   pgrepl::HttpServer http(pgrepl::HttpOptions::From(config), &metrics, &store);
   if (auto st = http.Start(); !st.ok()) {

@@ -4,9 +4,11 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "exporter/base/text.h"
+#include "exporter/pg/conninfo.h"
 
 namespace pgrepl {
 namespace {
@@ -14,10 +16,27 @@ namespace {
 // libpq messages end in newlines and may span lines; logs want one line.
 std::string LibpqError(const char* raw) { return OneLine(raw ? raw : ""); }
 
+// "a,a,b" -> "a,b": a pinned host list names each host once per address.
+std::string DistinctEntries(const std::string& list) {
+  std::string out, last;
+  size_t start = 0;
+  for (bool first = true; start <= list.size(); first = false) {
+    size_t comma = std::min(list.find(',', start), list.size());
+    std::string item = list.substr(start, comma - start);
+    if (first || item != last) out += (first ? "" : ",") + item;
+    last = std::move(item);
+    start = comma + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
-Connection::Connection(std::string conninfo, std::string password)
-    : conninfo_(std::move(conninfo)), password_(std::move(password)) {}
+Connection::Connection(std::string conninfo, std::string password,
+                       std::shared_ptr<NameService> names)
+    : conninfo_(std::move(conninfo)),
+      password_(std::move(password)),
+      resolver_(std::move(names)) {}
 
 Connection::~Connection() { Close(); }
 
@@ -49,13 +68,45 @@ bool Connection::WaitSocket(bool for_write, Clock::time_point deadline) const {
   }
 }
 
+Result<std::optional<HostList>> Connection::ResolveHosts(
+    Clock::time_point deadline) {
+  auto given = ParseConninfo(conninfo_);
+  if (!given.ok()) return std::optional<HostList>();
+  const HostList hosts = HostListOf(given.value(), LibpqDefaults());
+  auto pinned = PinHostAddresses(hosts, [&](const std::string& host) {
+    return resolver_.Addresses(host, deadline);
+  });
+  if (!pinned.ok()) return pinned.status();
+  if (pinned.value().host == hosts.host &&
+      pinned.value().hostaddr == hosts.hostaddr) {
+    return std::optional<HostList>();
+  }
+  return std::optional<HostList>(std::move(pinned).value());
+}
+
 Status Connection::Connect(Clock::time_point deadline,
                            std::chrono::milliseconds statement_timeout) {
   Close();
   // The user's conninfo is expanded first; our keywords only fill gaps
-  // (fallback_application_name) or add the password when none is set.
+  // (fallback_application_name), add the password when none is set, or
+  // replace host names by the same names plus their addresses.
   std::vector<const char*> keys = {"dbname", "fallback_application_name"};
   std::vector<const char*> values = {conninfo_.c_str(), "pgrepl_exporter"};
+  auto pinned = ResolveHosts(deadline);
+  if (!pinned.ok()) return pinned.status();
+  // libpq names only the address it was given; errors name the host too.
+  std::string prefix;
+  if (const auto& hosts = pinned.value()) {
+    prefix = "host " + DistinctEntries(hosts->host) + ": ";
+    // libpq ignores an empty value, so a list left with no name (and an
+    // empty hostaddr) still replaces the expanded one through host.
+    for (const auto& [key, value] : {std::pair{"host", &hosts->host},
+                                     std::pair{"hostaddr", &hosts->hostaddr},
+                                     std::pair{"port", &hosts->port}}) {
+      keys.push_back(key);
+      values.push_back(value->c_str());
+    }
+  }
   bool conninfo_has_password = false;
   if (PQconninfoOption* opts = PQconninfoParse(conninfo_.c_str(), nullptr)) {
     for (PQconninfoOption* o = opts; o->keyword; ++o) {
@@ -75,14 +126,14 @@ Status Connection::Connect(Clock::time_point deadline,
   conn_ = PQconnectStartParams(keys.data(), values.data(), 1);
   if (conn_ == nullptr) return Status::Connect("out of memory");
   if (PQstatus(conn_) == CONNECTION_BAD) {
-    Status s = Status::Connect(LibpqError(PQerrorMessage(conn_)));
+    Status s = Status::Connect(prefix + LibpqError(PQerrorMessage(conn_)));
     Close();
     return s;
   }
   PostgresPollingStatusType st = PGRES_POLLING_WRITING;
   while (st != PGRES_POLLING_OK) {
     if (st == PGRES_POLLING_FAILED) {
-      Status s = Status::Connect(LibpqError(PQerrorMessage(conn_)));
+      Status s = Status::Connect(prefix + LibpqError(PQerrorMessage(conn_)));
       Close();
       return s;
     }

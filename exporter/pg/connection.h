@@ -3,11 +3,15 @@
 #define PGREPL_EXPORTER_PG_CONNECTION_H_
 
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <string>
 
+#include "exporter/base/status.h"
+#include "exporter/pg/bounded_resolver.h"
+#include "exporter/pg/host_list.h"
 #include "exporter/pg/rows.h"
 #include "exporter/pg/session.h"
-#include "exporter/base/status.h"
 
 typedef struct pg_conn PGconn;
 
@@ -18,11 +22,18 @@ namespace pgrepl {
 // with SIGSTOP): they drive libpq's asynchronous API with poll(2).
 // After a timeout or a broken socket the session is closed, so the next
 // call starts from a clean state. Not thread-safe: one owner thread.
+//
+// libpq resolves host names synchronously inside PQconnectStartParams,
+// where no deadline reaches, so Connect resolves them first, bounded by
+// its deadline (BoundedResolver), and hands libpq the addresses as
+// hostaddr beside the names (see PinHostAddresses). Host names that come
+// from a service file are still resolved by libpq.
 class Connection : public Session {
  public:
-
   // `password` is used only when the conninfo sets none; may be empty.
-  Connection(std::string conninfo, std::string password);
+  // `names` resolves host names (the system resolver by default).
+  Connection(std::string conninfo, std::string password,
+             std::shared_ptr<NameService> names = SystemNameService());
   ~Connection() override;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -30,7 +41,9 @@ class Connection : public Session {
   bool connected() const override { return conn_ != nullptr; }
 
   // Opens the session and applies the session settings (read-only,
-  // statement_timeout, lock_timeout). Errors are kConnect or kTimeout.
+  // statement_timeout, lock_timeout). Errors are kConnect or kTimeout; a
+  // host name lookup that outlives the deadline (or whose previous lookup
+  // still runs) is kTimeout, one that fails is kConnect.
   Status Connect(Clock::time_point deadline,
                  std::chrono::milliseconds statement_timeout) override;
 
@@ -51,8 +64,14 @@ class Connection : public Session {
   // Waits for the socket to be readable/writable. False on timeout.
   bool WaitSocket(bool for_write, Clock::time_point deadline) const;
 
+  // The host list libpq would use, with its names resolved by `deadline`;
+  // nullopt when libpq has nothing to resolve or the conninfo does not
+  // parse (libpq reports that).
+  Result<std::optional<HostList>> ResolveHosts(Clock::time_point deadline);
+
   const std::string conninfo_;
   const std::string password_;
+  BoundedResolver resolver_;
   PGconn* conn_ = nullptr;  // owned
 };
 

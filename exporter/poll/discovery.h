@@ -2,11 +2,13 @@
 #ifndef PGREPL_EXPORTER_POLL_DISCOVERY_H_
 #define PGREPL_EXPORTER_POLL_DISCOVERY_H_
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "exporter/base/status.h"
+#include "exporter/pg/bounded_resolver.h"
 
 namespace pgrepl {
 
@@ -16,14 +18,25 @@ struct DiscoveredAddress {
   std::string name;     // first label of its PTR name, or the address
 };
 
-// Resolves `host` to its addresses (IPv4 and IPv6, deduplicated, sorted).
-// NotFound-style answers (the name has no addresses) give an empty list;
-// temporary failures give an error, so callers keep what they had.
-Result<std::vector<DiscoveredAddress>> ResolveReplicas(const std::string& host);
+// Resolves `host` to its addresses (IPv4 and IPv6, deduplicated, sorted)
+// and each address back to its name, every lookup through `dns` and within
+// `deadline`. NotFound-style answers (the name has no addresses) give an
+// empty list; an address without a PTR name is named by the address.
+// Temporary failures give an error, so callers keep what they had:
+// kTimeout when a lookup (forward or reverse) outlives the deadline, kIo
+// when the resolver says to try again.
+Result<std::vector<DiscoveredAddress>> ResolveReplicas(
+    BoundedResolver* dns, const std::string& host,
+    std::chrono::steady_clock::time_point deadline);
 
-// ResolveReplicas, or a stand-in in unit tests.
+// ResolveReplicas, or a stand-in in unit tests. Must return by `deadline`
+// and be safe to call from several threads.
 using Resolver = std::function<Result<std::vector<DiscoveredAddress>>(
-    const std::string& host)>;
+    const std::string& host, std::chrono::steady_clock::time_point deadline)>;
+
+// The production Resolver: ResolveReplicas through a BoundedResolver of
+// the system's resolver, owned by the returned function.
+Resolver DnsResolver();
 
 }  // namespace pgrepl
 

@@ -90,7 +90,11 @@ void Fleet::DiscoveryLoop(DiscoveryState* d) {
 
 void Fleet::DiscoverOnce(DiscoveryState* d) {
   std::lock_guard<std::mutex> lock(d->mu);
-  auto found = resolver_(d->cluster.discovery.host);
+  // One poll interval bounds the lookups, so a hung resolver delays the
+  // next discovery by at most that and never stalls a poller.
+  const auto deadline =
+      std::chrono::steady_clock::now() + config_.poll_interval;
+  auto found = resolver_(d->cluster.discovery.host, deadline);
   if (found.ok()) {
     if (d->failure_logged) {
       Log(spdlog::level::info, "discovery recovered",

@@ -60,15 +60,20 @@ def mount_namespace():
     return prefix
 
 
-def with_private_hosts(prefix, hosts_path, directory):
+def with_private_hosts(prefix, hosts_path, directory, resolv_conf=None):
     """An Exporter.command that runs the exporter in the mount namespace of
-    `prefix` with `hosts_path` bound over /etc/hosts, so a test can change
-    name resolution without touching the machine's files."""
+    `prefix` with `hosts_path` bound over /etc/hosts (and `resolv_conf`, if
+    given, over /etc/resolv.conf), so a test can change name resolution
+    without touching the machine's files."""
     wrapper = os.path.join(directory, "exporter.sh")
+    binds = [(hosts_path, "/etc/hosts")]
+    if resolv_conf is not None:
+        binds.append((resolv_conf, "/etc/resolv.conf"))
     with open(wrapper, "w") as f:
-        f.write("#!/bin/sh\nset -e\n"
-                f"mount --bind {hosts_path} /etc/hosts\n"
-                f"exec {EXPORTER} \"$@\"\n")
+        f.write("#!/bin/sh\nset -e\n")
+        for source, target in binds:
+            f.write(f"mount --bind {source} {target}\n")
+        f.write(f"exec {EXPORTER} \"$@\"\n")
     os.chmod(wrapper, 0o755)
     return prefix + [wrapper]
 

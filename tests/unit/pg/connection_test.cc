@@ -9,12 +9,17 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <memory>
 #include <string>
+
+#include "tests/unit/testing/fake_name_service.h"
 
 namespace pgrepl {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using fixtures::FakeNameService;
+using fixtures::ReleaseOnExit;
 using std::chrono::milliseconds;
 
 // A TCP listener on 127.0.0.1 that accepts into its backlog and never
@@ -112,6 +117,86 @@ TEST(Connection, FactoryMakesAClosedLibpqSession) {
   EXPECT_FALSE(s->connected());
   s->Close();  // closing a closed session is harmless
   EXPECT_FALSE(s->connected());
+}
+
+
+// Host names: resolved by Connect itself within its deadline (a fake name
+// service here), and handed to libpq as hostaddr beside the name.
+
+std::string NamedConninfo(const std::string& host, int port) {
+  return "host=" + host + " port=" + std::to_string(port) +
+         " user=mon dbname=postgres sslmode=disable password=s3cret-pw";
+}
+
+TEST(Connection, HostNameIsResolvedAheadOfLibpq) {
+  auto names = std::make_shared<FakeNameService>();
+  names->addresses["db.test"] = {"127.0.0.1"};
+  const int port = ClosedPort();
+  Connection c(NamedConninfo("db.test", port), "", names);
+  Status st = c.Connect(Clock::now() + milliseconds(2000), milliseconds(500));
+  // Refused by 127.0.0.1: libpq connected to our address; the system
+  // resolver knows no "db.test".
+  EXPECT_EQ(st.kind(), Status::Kind::kConnect) << st.message();
+  EXPECT_NE(st.message().find("db.test"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("127.0.0.1"), std::string::npos) << st.message();
+  EXPECT_EQ(names->calls("db.test"), 1);
+  EXPECT_EQ(st.message().find("s3cret-pw"), std::string::npos);
+}
+
+TEST(Connection, EveryAddressOfTheNameIsTried) {
+  auto names = std::make_shared<FakeNameService>();
+  SilentListener server;
+  // 127.0.0.2 is loopback too, but nothing listens on it: refused first,
+  // then the silent server on 127.0.0.1 holds the attempt to the deadline.
+  names->addresses["db.test"] = {"127.0.0.2", "127.0.0.1"};
+  Connection c(NamedConninfo("db.test", server.port()), "", names);
+  Status st = c.Connect(Clock::now() + milliseconds(500), milliseconds(500));
+  EXPECT_EQ(st.kind(), Status::Kind::kTimeout) << st.message();
+}
+
+TEST(Connection, HungNameLookupTimesOutAtTheDeadline) {
+  auto names = std::make_shared<FakeNameService>();
+  names->hung = {"hung.test"};
+  ReleaseOnExit release(names.get());
+  Connection c(NamedConninfo("hung.test", ClosedPort()), "", names);
+  auto start = Clock::now();
+  Status st = c.Connect(start + milliseconds(300), milliseconds(500));
+  EXPECT_EQ(st.kind(), Status::Kind::kTimeout) << st.message();
+  EXPECT_GE(Clock::now() - start, milliseconds(250));
+  EXPECT_LT(Clock::now() - start, milliseconds(5000));
+  EXPECT_FALSE(c.connected());
+  // The next attempt, while the lookup still hangs, fails at once and
+  // starts no second lookup.
+  start = Clock::now();
+  st = c.Connect(start + milliseconds(10000), milliseconds(500));
+  EXPECT_EQ(st.kind(), Status::Kind::kTimeout) << st.message();
+  EXPECT_LT(Clock::now() - start, milliseconds(2000));
+  EXPECT_EQ(names->calls("hung.test"), 1);
+}
+
+TEST(Connection, UnknownNameIsAOneLineConnectError) {
+  auto names = std::make_shared<FakeNameService>();
+  Connection c(NamedConninfo("nosuch.test", ClosedPort()), "s3cret-pw", names);
+  Status st = c.Connect(Clock::now() + milliseconds(2000), milliseconds(500));
+  EXPECT_EQ(st.kind(), Status::Kind::kConnect) << st.message();
+  EXPECT_NE(st.message().find("nosuch.test"), std::string::npos);
+  EXPECT_EQ(st.message().find('\n'), std::string::npos);
+  EXPECT_EQ(st.message().find("s3cret-pw"), std::string::npos);
+}
+
+TEST(Connection, AddressesAndSocketsNeedNoLookup) {
+  auto names = std::make_shared<FakeNameService>();
+  const int port = ClosedPort();
+  for (const std::string& conninfo :
+       {Conninfo(port),
+        "host=db.test hostaddr=127.0.0.1 port=" + std::to_string(port) +
+            " user=mon dbname=postgres sslmode=disable"}) {
+    Connection c(conninfo, "", names);
+    Status st = c.Connect(Clock::now() + milliseconds(2000), milliseconds(500));
+    EXPECT_EQ(st.kind(), Status::Kind::kConnect) << st.message();
+  }
+  EXPECT_EQ(names->calls("db.test"), 0);
+  EXPECT_EQ(names->calls("127.0.0.1"), 0);
 }
 
 }  // namespace

@@ -35,7 +35,8 @@ class FakeResolver {
     answer_ = std::move(answer);
   }
   Resolver resolver() {
-    return [this](const std::string& host) {
+    return [this](const std::string& host,
+                  std::chrono::steady_clock::time_point /*deadline*/) {
       std::lock_guard<std::mutex> lock(mu_);
       hosts_.push_back(host);
       return answer_;
