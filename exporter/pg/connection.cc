@@ -7,12 +7,16 @@
 #include <vector>
 
 #include "exporter/base/text.h"
+#include "exporter/pg/conninfo.h"
 
 namespace pgrepl {
 namespace {
 
-// libpq messages end in newlines and may span lines; logs want one line.
-std::string LibpqError(const char* raw) { return OneLine(raw ? raw : ""); }
+// libpq messages end in newlines and may span lines; logs want one line,
+// and no secret a conninfo echoed in them may hold.
+std::string LibpqError(const char* raw) {
+  return ScrubSecrets(OneLine(raw ? raw : ""));
+}
 
 }  // namespace
 

@@ -118,6 +118,33 @@ TEST(Flags, MalformedConninfoDoesNotLeakPassword) {
   EXPECT_NE(r.status().message().find("--primary"), std::string::npos);
 }
 
+// CLI11 quotes unexpected arguments verbatim; a URI among them must not
+// carry its password into the message.
+TEST(Flags, CliErrorsDoNotLeakUriPasswords) {
+  const std::string s = "hunter2-secret";
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {"postgresql://mon:" + s + "@db/postgres"},
+           {"--primray=postgresql://mon:" + s + "@db/postgres"},
+           {"--primray", "postgresql://mon:" + s + "@db/postgres"},
+           {"--primray=postgresql://mon:a " + s + "@db/postgres"},
+           {"--primray=host=db sslpassword=" + s},
+           {"--primary=host=db", "host=db password='" + s + " x'"},
+           {"--primary=postgresql://mon:" + s + "@db/postgres?port=x&y"},
+       }) {
+    auto r = Parse(args);
+    ASSERT_FALSE(r.ok()) << args.back();
+    EXPECT_EQ(r.status().message().find(s), std::string::npos)
+        << r.status().message();
+    EXPECT_EQ(r.status().message().find('\n'), std::string::npos);
+  }
+  // The message still names what was wrong.
+  auto r = Parse({"--primray=postgresql://mon:" + s + "@db/postgres"});
+  EXPECT_NE(r.status().message().find("--primray=postgresql://mon:*****@db"),
+            std::string::npos)
+      << r.status().message();
+}
+
 TEST(Flags, JsonFileDescribesSeveralClusters) {
   std::string path = TempFile(R"({"clusters": [
     {"name": "a", "primary": {"name": "pa", "conninfo": "host=h1 port=1"},
