@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <chrono>
 #include <string>
 #include <tuple>
@@ -233,11 +234,13 @@ Status AddEnvironmentTargets(const EnvLookup& env, const std::string& cluster,
   if (has_replicas) {
     c.discovery.host = replica_host;
     c.discovery.base_conninfo = base;
-    try {
-      c.discovery.port = std::stoi(port);
-    } catch (...) {
-      return Status::Invalid("DB_PORT: not a port number");
+    int n = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+    if (ec != std::errc() || end != port.data() + port.size() || n < 1 ||
+        n > 65535) {
+      return Status::Invalid("DB_PORT: expected a port number 1 to 65535");
     }
+    c.discovery.port = n;
   }
   cfg->clusters.push_back(std::move(c));
   return Status::Ok();

@@ -5,7 +5,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <climits>
+#include <optional>
 #include <set>
+#include <vector>
 
 namespace pgrepl {
 namespace {
@@ -246,6 +250,36 @@ std::string ScrubParseError(const char* raw) {
   return in;
 }
 
+// The comma-separated elements of a multi-host value ("a,b" -> a, b).
+std::vector<std::string> SplitList(const std::string& value) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    size_t comma = value.find(',', start);
+    out.push_back(value.substr(start, comma - start));
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
+}
+
+// Parses an integer as libpq's parse_int_param does: white space around
+// it, an optional sign, digits and nothing else.
+std::optional<long> ParseLibpqInt(const std::string& text) {
+  size_t begin = 0;
+  size_t end = text.size();
+  while (begin < end && IsSpace(text[begin])) ++begin;
+  while (end > begin && IsSpace(text[end - 1])) --end;
+  if (begin < end && text[begin] == '+') ++begin;
+  long value = 0;
+  auto [ptr, ec] =
+      std::from_chars(text.data() + begin, text.data() + end, value);
+  if (begin == end || ec != std::errc() || ptr != text.data() + end ||
+      value < INT_MIN || value > INT_MAX) {
+    return std::nullopt;
+  }
+  return value;
+}
+
 }  // namespace
 
 Result<ConninfoOptions> ParseConninfo(const std::string& conninfo) {
@@ -282,6 +316,59 @@ std::string RedactConninfo(const std::string& conninfo) {
 std::string ScrubSecrets(std::string_view text) { return Scrub(text, false); }
 
 std::string ScrubArgument(std::string_view arg) { return Scrub(arg, true); }
+
+Status CheckConninfoValues(const ConninfoOptions& options) {
+  auto bad = [](const std::string& key, const std::string& value,
+                const std::string& expected) {
+    return Status::Invalid("bad " + key + " \"" + ScrubSecrets(value) +
+                           "\": expected " + expected);
+  };
+  auto get = [&](const char* key) -> const std::string* {
+    auto it = options.find(key);
+    return it == options.end() ? nullptr : &it->second;
+  };
+  if (const std::string* port = get("port")) {
+    std::vector<std::string> ports = SplitList(*port);
+    for (const std::string& p : ports) {
+      if (p.empty()) continue;  // libpq's default port for that host
+      auto n = ParseLibpqInt(p);
+      if (!n || *n < 1 || *n > 65535) {
+        return bad("port", *port, "integers 1 to 65535, comma-separated");
+      }
+    }
+    size_t hosts = 1;
+    if (const std::string* h = get("host"); h && !h->empty()) {
+      hosts = SplitList(*h).size();
+    } else if (const std::string* a = get("hostaddr"); a && !a->empty()) {
+      hosts = SplitList(*a).size();
+    }
+    if (ports.size() != 1 && ports.size() != hosts) {
+      return bad("port", *port,
+                 "one port, or one per host (" + std::to_string(hosts) + ")");
+    }
+  }
+  if (const std::string* t = get("connect_timeout"); t && !ParseLibpqInt(*t)) {
+    return bad("connect_timeout", *t, "an integer number of seconds");
+  }
+  for (const auto& [key, words] :
+       {std::pair<const char*, std::vector<std::string>>{
+            "sslmode",
+            {"disable", "allow", "prefer", "require", "verify-ca",
+             "verify-full"}},
+        {"target_session_attrs",
+         {"any", "read-write", "read-only", "primary", "standby",
+          "prefer-standby"}},
+        {"gssencmode", {"disable", "prefer", "require"}},
+        {"channel_binding", {"disable", "prefer", "require"}}}) {
+    const std::string* value = get(key);
+    if (value == nullptr) continue;
+    if (std::find(words.begin(), words.end(), *value) != words.end()) continue;
+    std::string list;
+    for (const auto& w : words) list += (list.empty() ? "" : ", ") + w;
+    return bad(key, *value, "one of " + list);
+  }
+  return Status::Ok();
+}
 
 std::string TargetName(const ConninfoOptions& options) {
   auto get = [&](const char* key) -> std::string {

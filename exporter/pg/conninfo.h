@@ -40,6 +40,13 @@ std::string ScrubSecrets(std::string_view text);
 // of the argument, so a password with spaces is hidden too.
 std::string ScrubArgument(std::string_view arg);
 
+// Checks the values that PQconninfoParse accepts but libpq rejects only
+// when connecting: port (integers 1-65535, a comma list whose length is 1
+// or the number of hosts), connect_timeout (an integer), sslmode,
+// target_session_attrs, gssencmode and channel_binding (their libpq words).
+// The message names the keyword and quotes its (never secret) value.
+Status CheckConninfoValues(const ConninfoOptions& options);
+
 // "host:port" as a human name for the target, defaulting like libpq does
 // (PGHOST/PGPORT are not consulted: the name must be stable). Passed
 // through ScrubSecrets, since a hostile host may hold a URI.

@@ -37,6 +37,19 @@ def test_malformed_conninfo():
     check_error([f"--replica=host=x badkey={SECRET}"], "badkey")
 
 
+def test_bad_conninfo_values_exit_2():
+    # libpq takes these when parsing and refuses them only when connecting:
+    # the exporter used to start and poll forever.
+    check_error([f"--primary=host=127.0.0.1 port=notaport password={SECRET}"],
+                "bad port")
+    check_error([f"--replica=postgresql://mon:{SECRET}@127.0.0.1/postgres"
+                 "?target_session_attrs=master"], "target_session_attrs")
+    code, _, err = run(f"--primary=host=127.0.0.1 sslmode=on "
+                       f"sslpassword={SECRET}")
+    assert code == 2 and "instance \"127.0.0.1:5432\"" in err, err
+    assert "bad sslmode" in err and SECRET not in err, err
+
+
 def test_unreadable_config_file():
     check_error(["--config.file=/nonexistent/pgrepl.json"], "--config.file")
     with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
@@ -75,6 +88,10 @@ HOSTILE_STARTUPS = [
     (["--primray", URI], {}, None),
     ([f"--primray=postgresql://mon:a {SECRET}@db/x"], {}, None),
     ([f"--primray=host=db sslpassword={SECRET}"], {}, None),
+    ([f"--primary=host=127.0.0.1 port=notaport sslpassword={SECRET}"], {},
+     None),
+    ([], {"DB_HOST": "x", "DB_PORT": "notaport", "PGREPL_PASSWORD": SECRET},
+     None),
     ([f"--primary={URI}?bogus=1"], {}, None),
     ([f"--primary={URI}?sslpassword={SECRET}&bogus"], {}, None),
     ([f"--primary=host=x dbname='password={SECRET}' badkey=1"], {}, None),
@@ -176,6 +193,7 @@ def test_help_and_version():
 
 if __name__ == "__main__":
     sys.exit(run_tests([test_unknown_flag, test_malformed_conninfo,
+                        test_bad_conninfo_values_exit_2,
                         test_unreadable_config_file, test_bad_duration,
                         test_port_in_use, test_help_and_version,
                         test_hostile_startups_never_echo_secrets,

@@ -215,6 +215,32 @@ TEST(Flags, ControlCharactersKeepErrorsOneLine) {
       << r.status().message();
 }
 
+// A malformed value libpq accepts when parsing but refuses when connecting
+// stops startup instead of polling forever.
+TEST(Flags, BadConninfoValuesFailAtStartup) {
+  auto r = Parse({"--primary=host=127.0.0.1 port=notaport password=pw-S3c"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "cluster \"default\": instance \"127.0.0.1:notaport\": bad port "
+            "\"notaport\": expected integers 1 to 65535, comma-separated");
+  r = Parse({"--replica=postgresql://u:pw-S3c@h/d?sslmode=requir"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("bad sslmode \"requir\""),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(r.status().message().find("pw-S3c"), std::string::npos);
+
+  Env env;
+  env.vars = {{"DB_HOST", "db"}, {"DB_PORT", "notaport"}};
+  r = Parse({}, env);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("bad port"), std::string::npos);
+  env.vars = {{"DB_REPLICA_HOST", "replicas"}, {"DB_PORT", "5432x"}};
+  r = Parse({}, env);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("DB_PORT"), std::string::npos);
+}
+
 TEST(Flags, KubernetesEnvironment) {
   Env env;
   env.vars = {{"DB_HOST", "postgres-primary"},

@@ -177,6 +177,79 @@ TEST(ParseConninfo, KeepsKeywordNamesInErrors) {
   EXPECT_NE(r.status().message().find("passwrd"), std::string::npos);
 }
 
+// CheckConninfoValues' message for `conninfo`; "" when libpq would take it.
+std::string ValueProblem(const std::string& conninfo) {
+  auto parsed = ParseConninfo(conninfo);
+  EXPECT_TRUE(parsed.ok()) << conninfo;
+  if (!parsed.ok()) return "unparsed";
+  Status s = CheckConninfoValues(parsed.value());
+  return s.ok() ? "" : s.message();
+}
+
+TEST(CheckConninfoValues, AcceptsWhatLibpqAccepts) {
+  for (const std::string& ok : {
+           "host=a port=5432",
+           "host=a port=' 5432 '",
+           "host=a,b,c port=5432",
+           "host=a,b port=5432,5433",
+           "host=a,b port=,5433",
+           "hostaddr=127.0.0.1,127.0.0.2 port=1,65535",
+           "port=",
+           "connect_timeout=10",
+           "connect_timeout=0",
+           "sslmode=disable",
+           "sslmode=verify-full",
+           "target_session_attrs=read-write",
+           "target_session_attrs=prefer-standby",
+           "gssencmode=disable channel_binding=prefer",
+           "postgresql://u@a:7,b:8/d?sslmode=require&connect_timeout=3",
+       }) {
+    EXPECT_EQ(ValueProblem(ok), "") << ok;
+  }
+}
+
+TEST(CheckConninfoValues, RejectsWhatLibpqRejectsOnConnect) {
+  struct Case {
+    std::string conninfo;
+    std::string keyword;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"host=127.0.0.1 port=notaport", "port"},
+           {"host=a port=0", "port"},
+           {"host=a port=65536", "port"},
+           {"host=a port=-1", "port"},
+           {"host=a port=54x32", "port"},
+           {"host=a,b port=5432,x", "port"},
+           {"host=a,b port=1,2,3", "port"},
+           {"host=a port=1,2", "port"},
+           {"connect_timeout=soon", "connect_timeout"},
+           {"connect_timeout=", "connect_timeout"},
+           {"connect_timeout=1.5", "connect_timeout"},
+           {"sslmode=required", "sslmode"},
+           {"sslmode=", "sslmode"},
+           {"sslmode=DISABLE", "sslmode"},
+           {"target_session_attrs=readwrite", "target_session_attrs"},
+           {"gssencmode=yes", "gssencmode"},
+           {"channel_binding=on", "channel_binding"},
+           {"postgresql://u@a:x/d", "port"},
+           {"postgresql://u@a/d?sslmode=on", "sslmode"},
+       }) {
+    std::string problem = ValueProblem(c.conninfo);
+    EXPECT_TRUE(problem.starts_with("bad " + c.keyword + " "))
+        << c.conninfo << " -> " << problem;
+  }
+  EXPECT_EQ(ValueProblem("host=127.0.0.1 port=notaport"),
+            "bad port \"notaport\": expected integers 1 to 65535, "
+            "comma-separated");
+}
+
+TEST(CheckConninfoValues, NeverShowsThePassword) {
+  std::string problem =
+      ValueProblem(std::string("password=") + kSecret + " sslmode=x");
+  EXPECT_FALSE(problem.empty());
+  EXPECT_EQ(problem.find(kSecret), std::string::npos) << problem;
+}
+
 TEST(TargetName, DefaultsLikeLibpq) {
   EXPECT_EQ(TargetName(ParseConninfo("host=a port=5").value()), "a:5");
   EXPECT_EQ(TargetName(ParseConninfo("host=a").value()), "a:5432");
