@@ -7,6 +7,7 @@
 #include <cctype>
 #include <charconv>
 #include <climits>
+#include <functional>
 #include <optional>
 #include <set>
 #include <vector>
