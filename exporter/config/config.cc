@@ -44,9 +44,11 @@ Status Validate(const Config& config) {
                                t.name + "\" is defined twice");
       }
       auto parsed = ParseConninfo(t.conninfo);
-      if (!parsed.ok()) {
-        return Status::Invalid("instance \"" + t.name +
-                               "\": " + parsed.status().message());
+      Status s =
+          parsed.ok() ? CheckConninfoValues(parsed.value()) : parsed.status();
+      if (!s.ok()) {
+        return Status::Invalid("cluster \"" + c.name + "\": instance \"" +
+                               t.name + "\": " + s.message());
       }
     }
     if (!c.discovery.host.empty()) {
@@ -54,9 +56,11 @@ Status Validate(const Config& config) {
         return Status::Invalid("cluster \"" + c.name + "\": bad replica port");
       }
       auto parsed = ParseConninfo(c.discovery.base_conninfo);
-      if (!parsed.ok()) {
+      Status s =
+          parsed.ok() ? CheckConninfoValues(parsed.value()) : parsed.status();
+      if (!s.ok()) {
         return Status::Invalid("cluster \"" + c.name +
-                               "\" discovery: " + parsed.status().message());
+                               "\" discovery: " + s.message());
       }
     }
   }

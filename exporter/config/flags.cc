@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <chrono>
 #include <string>
 #include <tuple>
@@ -111,16 +112,23 @@ void DefineFlags(CLI::App* app, RawFlags* raw, Config* cfg) {
   app->footer(kEnvHelp);
 }
 
-// CLI11's error as a Status. Never echoes a value that might be a secret
-// (a conninfo given to an unknown flag, say): a message that mentions a
-// password is kept only up to its first ": ".
-Status FromParseError(const CLI::ParseError& e) {
+// CLI11's error as a Status. CLI11 quotes arguments verbatim (an unknown
+// flag's value, a positional argument), and one may be a URI or conninfo
+// with a password: each argument that carries a secret is replaced by its
+// scrubbed form, and the rest of the message is scrubbed as free text.
+Status FromParseError(const CLI::ParseError& e, int argc,
+                      const char* const* argv) {
   std::string msg = e.what();
-  if (auto colon = msg.find(": ");
-      colon != std::string::npos && msg.find("password") != std::string::npos) {
-    msg = msg.substr(0, colon);
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string scrubbed = ScrubArgument(arg);
+    if (arg.empty() || scrubbed == arg) continue;
+    for (size_t at = msg.find(arg); at != std::string::npos;
+         at = msg.find(arg, at + scrubbed.size())) {
+      msg.replace(at, arg.size(), scrubbed);
+    }
   }
-  return Status::Invalid(msg);
+  return Status::Invalid(ScrubSecrets(msg));
 }
 
 // --poll.interval, --poll.timeout, --pg.connect-timeout and
@@ -226,11 +234,13 @@ Status AddEnvironmentTargets(const EnvLookup& env, const std::string& cluster,
   if (has_replicas) {
     c.discovery.host = replica_host;
     c.discovery.base_conninfo = base;
-    try {
-      c.discovery.port = std::stoi(port);
-    } catch (...) {
-      return Status::Invalid("DB_PORT: not a port number");
+    int n = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+    if (ec != std::errc() || end != port.data() + port.size() || n < 1 ||
+        n > 65535) {
+      return Status::Invalid("DB_PORT: expected a port number 1 to 65535");
     }
+    c.discovery.port = n;
   }
   cfg->clusters.push_back(std::move(c));
   return Status::Ok();
@@ -286,7 +296,7 @@ Result<CommandLine> ParseCommandLineUnchecked(int argc, const char* const* argv,
     cl.text = app.help();
     return cl;
   } catch (const CLI::ParseError& e) {
-    return FromParseError(e);
+    return FromParseError(e, argc, argv);
   }
   if (raw.version) {
     cl.action = CommandLine::Action::kVersion;
@@ -315,8 +325,10 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv,
   auto cl = ParseCommandLineUnchecked(argc, argv, env);
   if (cl.ok()) return cl;
   // Messages quote names and keys from flags and files; a control
-  // character there ("a\nb" in JSON) must not split the one line.
-  return Status::Invalid(ScrubControlChars(cl.status().message()));
+  // character there ("a\nb" in JSON) must not split the one line, and a
+  // secret there must not be shown.
+  return Status::Invalid(
+      ScrubControlChars(ScrubSecrets(cl.status().message())));
 }
 
 }  // namespace pgrepl

@@ -13,8 +13,11 @@
 namespace pgrepl {
 namespace {
 
-// libpq messages end in newlines and may span lines; logs want one line.
-std::string LibpqError(const char* raw) { return OneLine(raw ? raw : ""); }
+// libpq messages end in newlines and may span lines; logs want one line,
+// and no secret a conninfo echoed in them may hold.
+std::string LibpqError(const char* raw) {
+  return ScrubSecrets(OneLine(raw ? raw : ""));
+}
 
 // "a,a,b" -> "a,b": a pinned host list names each host once per address.
 std::string DistinctEntries(const std::string& list) {

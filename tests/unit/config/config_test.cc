@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 namespace pgrepl {
 namespace {
@@ -26,6 +27,38 @@ std::string Problem(const Config& config) {
   Status s = Validate(config);
   if (!s.ok()) EXPECT_EQ(s.kind(), Status::Kind::kInvalid);
   return s.ok() ? "" : s.message();
+}
+
+// Values libpq rejects only when it connects are rejected at startup, with
+// the cluster, the instance and the keyword named, never the password.
+TEST(Validate, RejectsConninfoValuesLibpqWouldRefuse) {
+  struct Case {
+    std::string conninfo;
+    std::string keyword;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"host=p port=notaport password=pw-S3cret", "port"},
+           {"host=p,q port=5432,0 password=pw-S3cret", "port"},
+           {"host=p connect_timeout=x password=pw-S3cret", "connect_timeout"},
+           {"host=p sslmode=on password=pw-S3cret", "sslmode"},
+           {"host=p target_session_attrs=master password=pw-S3cret",
+            "target_session_attrs"},
+           {"host=p nosuchkey=1 password=pw-S3cret", "nosuchkey"},
+       }) {
+    Config config = OneTarget();
+    config.clusters[0].instances[0].conninfo = c.conninfo;
+    std::string problem = Problem(config);
+    EXPECT_TRUE(problem.starts_with("cluster \"a\": instance \"p:5432\": "))
+        << problem;
+    EXPECT_NE(problem.find(c.keyword), std::string::npos) << problem;
+    EXPECT_EQ(problem.find("pw-S3cret"), std::string::npos) << problem;
+  }
+  Config discovery = OneTarget();
+  discovery.clusters[0].discovery.host = "replicas";
+  discovery.clusters[0].discovery.base_conninfo = "sslmode=sometimes";
+  EXPECT_NE(Problem(discovery).find("discovery: bad sslmode"),
+            std::string::npos)
+      << Problem(discovery);
 }
 
 TEST(ValidHeartbeatId, AcceptsNamesOfTheAllowedCharacters) {

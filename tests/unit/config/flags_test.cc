@@ -118,6 +118,33 @@ TEST(Flags, MalformedConninfoDoesNotLeakPassword) {
   EXPECT_NE(r.status().message().find("--primary"), std::string::npos);
 }
 
+// CLI11 quotes unexpected arguments verbatim; a URI among them must not
+// carry its password into the message.
+TEST(Flags, CliErrorsDoNotLeakUriPasswords) {
+  const std::string s = "hunter2-secret";
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {"postgresql://mon:" + s + "@db/postgres"},
+           {"--primray=postgresql://mon:" + s + "@db/postgres"},
+           {"--primray", "postgresql://mon:" + s + "@db/postgres"},
+           {"--primray=postgresql://mon:a " + s + "@db/postgres"},
+           {"--primray=host=db sslpassword=" + s},
+           {"--primary=host=db", "host=db password='" + s + " x'"},
+           {"--primary=postgresql://mon:" + s + "@db/postgres?port=x&y"},
+       }) {
+    auto r = Parse(args);
+    ASSERT_FALSE(r.ok()) << args.back();
+    EXPECT_EQ(r.status().message().find(s), std::string::npos)
+        << r.status().message();
+    EXPECT_EQ(r.status().message().find('\n'), std::string::npos);
+  }
+  // The message still names what was wrong.
+  auto r = Parse({"--primray=postgresql://mon:" + s + "@db/postgres"});
+  EXPECT_NE(r.status().message().find("--primray=postgresql://mon:*****@db"),
+            std::string::npos)
+      << r.status().message();
+}
+
 TEST(Flags, JsonFileDescribesSeveralClusters) {
   std::string path = TempFile(R"({"clusters": [
     {"name": "a", "primary": {"name": "pa", "conninfo": "host=h1 port=1"},
@@ -186,6 +213,32 @@ TEST(Flags, ControlCharactersKeepErrorsOneLine) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message().find('\n'), std::string::npos)
       << r.status().message();
+}
+
+// A malformed value libpq accepts when parsing but refuses when connecting
+// stops startup instead of polling forever.
+TEST(Flags, BadConninfoValuesFailAtStartup) {
+  auto r = Parse({"--primary=host=127.0.0.1 port=notaport password=pw-S3c"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "cluster \"default\": instance \"127.0.0.1:notaport\": bad port "
+            "\"notaport\": expected integers 1 to 65535, comma-separated");
+  r = Parse({"--replica=postgresql://u:pw-S3c@h/d?sslmode=requir"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("bad sslmode \"requir\""),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(r.status().message().find("pw-S3c"), std::string::npos);
+
+  Env env;
+  env.vars = {{"DB_HOST", "db"}, {"DB_PORT", "notaport"}};
+  r = Parse({}, env);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("bad port"), std::string::npos);
+  env.vars = {{"DB_REPLICA_HOST", "replicas"}, {"DB_PORT", "5432x"}};
+  r = Parse({}, env);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("DB_PORT"), std::string::npos);
 }
 
 TEST(Flags, KubernetesEnvironment) {
