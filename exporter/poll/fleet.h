@@ -53,18 +53,19 @@ class Fleet {
   };
   struct DiscoveryState {
     ClusterConfig cluster;
-    ClusterHistory* history;  // not own
+    ClusterHistory* history;                    // not own
     std::map<std::string, Discovered> pollers;  // by name
     SnapshotStore::Discovery stats;
     bool failure_logged = false;  // a warning for the current outage is out
-    std::mutex mu;  // serialises DiscoverOnce of this cluster
+    std::mutex mu;                // serialises DiscoverOnce of this cluster
     std::thread thread;
   };
 
   void DiscoveryLoop(DiscoveryState* d);
   void DiscoverOnce(DiscoveryState* d);
   // Applies one resolution result: starts, retargets and stops pollers.
-  void Reconcile(DiscoveryState* d, const std::vector<DiscoveredAddress>& found);
+  void Reconcile(DiscoveryState* d,
+                 const std::vector<DiscoveredAddress>& found);
   std::string ConninfoFor(const DiscoveryState& d,
                           const DiscoveredAddress& a) const;
 

@@ -92,7 +92,7 @@ class Poller {
   std::unique_ptr<Session> session_;
   Clock::time_point next_connect_{};
   std::chrono::milliseconds backoff_{0};
-  bool failure_logged_ = false;  // a warning for the current outage is out
+  bool failure_logged_ = false;    // a warning for the current outage is out
   std::optional<Role> last_role_;  // of the latest poll that read one
   StreamRestarts stream_restarts_;
   std::optional<Clock::time_point> last_healthy_;

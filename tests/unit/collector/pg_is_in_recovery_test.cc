@@ -24,7 +24,8 @@ Rows RoleRow(std::optional<std::string> rec, std::optional<std::string> ver) {
 
 // Value of the sample of `name` whose labels include `label`=`value`.
 std::optional<double> Sample(const std::vector<prometheus::MetricFamily>& fams,
-                             const std::string& name, const std::string& label = "",
+                             const std::string& name,
+                             const std::string& label = "",
                              const std::string& value = "") {
   for (const auto& f : fams) {
     if (f.name != name) continue;
@@ -113,11 +114,13 @@ TEST(RecoverySql, VersionChoice) {
   for (int v : {120000, 130011, 139999}) {
     std::string sql = RecoverySql(v);
     EXPECT_NE(sql.find("pg_is_wal_replay_paused"), std::string::npos) << v;
-    EXPECT_EQ(sql.find("pg_get_wal_replay_pause_state"), std::string::npos) << v;
+    EXPECT_EQ(sql.find("pg_get_wal_replay_pause_state"), std::string::npos)
+        << v;
   }
   for (int v : {140000, 150018, 170000}) {
     std::string sql = RecoverySql(v);
-    EXPECT_NE(sql.find("pg_get_wal_replay_pause_state"), std::string::npos) << v;
+    EXPECT_NE(sql.find("pg_get_wal_replay_pause_state"), std::string::npos)
+        << v;
     EXPECT_EQ(sql.find("pg_is_wal_replay_paused"), std::string::npos) << v;
   }
 }

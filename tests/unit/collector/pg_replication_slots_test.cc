@@ -35,8 +35,8 @@ std::vector<SlotRow> Parse(const std::vector<SlotCells>& rows) {
   return out;
 }
 
-std::vector<prometheus::MetricFamily> EmitFor(const std::vector<SlotCells>& rows,
-                                              int version = 150000) {
+std::vector<prometheus::MetricFamily> EmitFor(
+    const std::vector<SlotCells>& rows, int version = 150000) {
   InstanceSnapshot s;
   s.up = true;
   FakeDatabase db(version);
@@ -151,8 +151,9 @@ TEST(PgReplicationSlots, UpdateErrorLeavesSlotsUnset) {
 TEST(PgReplicationSlots, Pg12SlotHasNoWalStatusSamples) {
   auto fams = EmitFor({Pg12Slot()}, 120000);
   EXPECT_EQ(Value(fams, "pgrepl_slot_active", {{"slot", "replica1"}}), 1.0);
-  EXPECT_EQ(Value(fams, "pgrepl_slot_retained_wal_bytes", {{"slot", "replica1"}}),
-            0.0);
+  EXPECT_EQ(
+      Value(fams, "pgrepl_slot_retained_wal_bytes", {{"slot", "replica1"}}),
+      0.0);
   EXPECT_EQ(Count(fams, "pgrepl_slot_wal_status"), 0u);
   EXPECT_EQ(Count(fams, "pgrepl_slot_safe_wal_size_bytes"), 0u);
 }
@@ -166,7 +167,8 @@ TEST(PgReplicationSlots, WalStatusIsOneHot) {
     double total = 0;
     for (const char* status : kWalStatuses) {
       auto v = Value(fams, "pgrepl_slot_wal_status",
-                     {{"slot", "replica1"}, {"slot_type", "physical"},
+                     {{"slot", "replica1"},
+                      {"slot_type", "physical"},
                       {"wal_status", status}});
       ASSERT_TRUE(v.has_value()) << status;
       EXPECT_EQ(*v, std::string(status) == current ? 1.0 : 0.0)
@@ -187,12 +189,16 @@ TEST(PgReplicationSlots, RetainedAndSafeSizeSamples) {
   b.retained_bytes = std::nullopt;  // NULL restart_lsn: holds nothing
   b.wal_status = "lost";
   auto fams = EmitFor({a, b});
-  EXPECT_EQ(Value(fams, "pgrepl_slot_retained_wal_bytes", {{"slot", "replica1"}}),
-            0.0);
-  EXPECT_EQ(Value(fams, "pgrepl_slot_safe_wal_size_bytes", {{"slot", "replica1"}}),
-            4096.0);
-  EXPECT_EQ(Count(fams, "pgrepl_slot_retained_wal_bytes", {{"slot", "gone"}}), 0u);
-  EXPECT_EQ(Count(fams, "pgrepl_slot_safe_wal_size_bytes", {{"slot", "gone"}}), 0u);
+  EXPECT_EQ(
+      Value(fams, "pgrepl_slot_retained_wal_bytes", {{"slot", "replica1"}}),
+      0.0);
+  EXPECT_EQ(
+      Value(fams, "pgrepl_slot_safe_wal_size_bytes", {{"slot", "replica1"}}),
+      4096.0);
+  EXPECT_EQ(Count(fams, "pgrepl_slot_retained_wal_bytes", {{"slot", "gone"}}),
+            0u);
+  EXPECT_EQ(Count(fams, "pgrepl_slot_safe_wal_size_bytes", {{"slot", "gone"}}),
+            0u);
   EXPECT_EQ(Value(fams, "pgrepl_slot_active", {{"slot", "gone"}}), 0.0);
   EXPECT_EQ(Value(fams, "pgrepl_slot_wal_status",
                   {{"slot", "gone"}, {"wal_status", "lost"}}),

@@ -31,15 +31,16 @@ struct Row {
 
 Rows MakeRows(const std::vector<Row>& rows) {
   Rows r;
-  r.columns = {"application_name", "client_addr", "state",      "sync_state",
-               "slot",             "current_lsn", "sent_lsn",   "write_lsn",
-               "flush_lsn",        "replay_lsn",  "write_lag",  "flush_lag",
+  r.columns = {"application_name", "client_addr", "state",
+               "sync_state",       "slot",        "current_lsn",
+               "sent_lsn",         "write_lsn",   "flush_lsn",
+               "replay_lsn",       "write_lag",   "flush_lag",
                "replay_lag",       "reply_age"};
   for (const Row& x : rows) {
-    r.values.push_back({x.application_name, x.client_addr, x.state, x.sync_state,
-                        x.slot, x.current_lsn, x.sent_lsn, x.write_lsn,
-                        x.flush_lsn, x.replay_lsn, x.write_lag, x.flush_lag,
-                        x.replay_lag, x.reply_age});
+    r.values.push_back({x.application_name, x.client_addr, x.state,
+                        x.sync_state, x.slot, x.current_lsn, x.sent_lsn,
+                        x.write_lsn, x.flush_lsn, x.replay_lsn, x.write_lag,
+                        x.flush_lag, x.replay_lag, x.reply_age});
   }
   return r;
 }
@@ -61,9 +62,9 @@ Row BehindNullLags() {
   r.client_addr = "10.0.0.2";
   r.slot = "";
   r.current_lsn = "0/3000000";
-  r.sent_lsn = "0/2FFF000";   // 4096 behind
-  r.write_lsn = "0/2FF0000";  // 65536 behind
-  r.flush_lsn = "0/2F00000";  // 1 MiB behind
+  r.sent_lsn = "0/2FFF000";    // 4096 behind
+  r.write_lsn = "0/2FF0000";   // 65536 behind
+  r.flush_lsn = "0/2F00000";   // 1 MiB behind
   r.replay_lsn = "0/2000000";  // 16 MiB behind
   return r;
 }
@@ -273,9 +274,12 @@ TEST(PgStatReplication, ReportedLagsAreEmitted) {
   r.flush_lag = "0.002";
   r.replay_lag = "3.5";
   auto fams = EmitFor({r});
-  EXPECT_EQ(Value(fams, "pgrepl_standby_lag_seconds", {{"stage", "write"}}), 0.001);
-  EXPECT_EQ(Value(fams, "pgrepl_standby_lag_seconds", {{"stage", "flush"}}), 0.002);
-  EXPECT_EQ(Value(fams, "pgrepl_standby_lag_seconds", {{"stage", "replay"}}), 3.5);
+  EXPECT_EQ(Value(fams, "pgrepl_standby_lag_seconds", {{"stage", "write"}}),
+            0.001);
+  EXPECT_EQ(Value(fams, "pgrepl_standby_lag_seconds", {{"stage", "flush"}}),
+            0.002);
+  EXPECT_EQ(Value(fams, "pgrepl_standby_lag_seconds", {{"stage", "replay"}}),
+            3.5);
   // The time lag has no "sent" stage.
   EXPECT_EQ(Count(fams, "pgrepl_standby_lag_seconds", {{"stage", "sent"}}), 0u);
 }
@@ -299,7 +303,8 @@ TEST(PgStatReplication, ByteLagAcrossThe32BitBoundary) {
   r.current_lsn = "1/10";
   r.replay_lsn = "0/FFFFFFF0";
   auto fams = EmitFor({r});
-  EXPECT_EQ(Value(fams, "pgrepl_standby_lag_bytes", {{"stage", "replay"}}), 32.0);
+  EXPECT_EQ(Value(fams, "pgrepl_standby_lag_bytes", {{"stage", "replay"}}),
+            32.0);
 }
 
 TEST(PgStatReplication, StageAheadOfCurrentIsZeroBytesNotWrapped) {
@@ -310,18 +315,23 @@ TEST(PgStatReplication, StageAheadOfCurrentIsZeroBytesNotWrapped) {
   r.flush_lsn = "0/3000100";
   auto fams = EmitFor({r});
   EXPECT_EQ(Value(fams, "pgrepl_standby_lag_bytes", {{"stage", "flush"}}), 0.0);
-  EXPECT_EQ(Value(fams, "pgrepl_standby_lag_seconds", {{"stage", "flush"}}), 0.0);
+  EXPECT_EQ(Value(fams, "pgrepl_standby_lag_seconds", {{"stage", "flush"}}),
+            0.0);
 }
 
 TEST(PgStatReplication, StartupStandbyHasNoByteLag) {
   auto fams = EmitFor({IdleCaughtUp(), Startup()});
-  EXPECT_EQ(Count(fams, "pgrepl_standby_lag_bytes", {{"standby", "replica3"}}), 0u);
-  EXPECT_EQ(Count(fams, "pgrepl_standby_lag_bytes", {{"standby", "replica1"}}), 4u);
+  EXPECT_EQ(Count(fams, "pgrepl_standby_lag_bytes", {{"standby", "replica3"}}),
+            0u);
+  EXPECT_EQ(Count(fams, "pgrepl_standby_lag_bytes", {{"standby", "replica1"}}),
+            4u);
   // Its time lags are unknown, never 0.
-  auto seconds = Matches(fams, "pgrepl_standby_lag_seconds", {{"standby", "replica3"}});
+  auto seconds =
+      Matches(fams, "pgrepl_standby_lag_seconds", {{"standby", "replica3"}});
   ASSERT_EQ(seconds.size(), 3u);
   for (const auto* m : seconds) EXPECT_TRUE(std::isnan(m->gauge.value));
-  EXPECT_EQ(Count(fams, "pgrepl_standby_reply_age_seconds", {{"standby", "replica3"}}),
+  EXPECT_EQ(Count(fams, "pgrepl_standby_reply_age_seconds",
+                  {{"standby", "replica3"}}),
             0u);
 }
 

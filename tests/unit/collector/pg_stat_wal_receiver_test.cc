@@ -27,7 +27,8 @@ Rows IdentityRows(Cell conninfo, Cell slot, Cell cluster_name) {
   return canned::IdentityRows(IdentityCells{conninfo, slot, cluster_name});
 }
 
-ReplicaIdentity Identity(Cell conninfo, Cell slot = "", Cell cluster_name = "") {
+ReplicaIdentity Identity(Cell conninfo, Cell slot = "",
+                         Cell cluster_name = "") {
   ReplicaIdentity id;
   Status st = ParseIdentity(IdentityRows(conninfo, slot, cluster_name), &id);
   EXPECT_TRUE(st.ok()) << st.message();
@@ -43,7 +44,8 @@ InstanceSnapshot Replica(std::optional<WalReceiverInfo> w) {
   s.recovery->in_recovery = true;
   s.wal_receiver = std::move(w);
   s.wal_receiver_read = true;
-  s.collectors = {{"pg_is_in_recovery", true, 0}, {"pg_stat_wal_receiver", true, 0}};
+  s.collectors = {{"pg_is_in_recovery", true, 0},
+                  {"pg_stat_wal_receiver", true, 0}};
   return s;
 }
 
@@ -167,27 +169,29 @@ TEST(WalReceiverSql, VersionChoice) {
 }
 
 TEST(ParseIdentity, ApplicationNameInConninfoWins) {
-  ReplicaIdentity id = Identity(
-      "host=10.0.0.1 user=replicator application_name=replica1", "slot1",
-      "cluster-name");
+  ReplicaIdentity id =
+      Identity("host=10.0.0.1 user=replicator application_name=replica1",
+               "slot1", "cluster-name");
   EXPECT_EQ(id.standby_name, "replica1");
   EXPECT_EQ(id.slot, "slot1");
 }
 
 TEST(ParseIdentity, UriConninfo) {
-  ReplicaIdentity id =
-      Identity("postgresql://replicator@10.0.0.1:5432/postgres?application_name=r2",
-               "", "cluster-name");
+  ReplicaIdentity id = Identity(
+      "postgresql://replicator@10.0.0.1:5432/postgres?application_name=r2", "",
+      "cluster-name");
   EXPECT_EQ(id.standby_name, "r2");
   EXPECT_EQ(id.slot, "");
 }
 
 TEST(ParseIdentity, ClusterNameFallback) {
-  EXPECT_EQ(Identity("host=10.0.0.1 user=replicator", "", "node-b").standby_name,
-            "node-b");
+  EXPECT_EQ(
+      Identity("host=10.0.0.1 user=replicator", "", "node-b").standby_name,
+      "node-b");
   // application_name='' is unset for libpq, which then uses the fallback.
-  EXPECT_EQ(Identity("host=10.0.0.1 application_name=''", "", "node-b").standby_name,
-            "node-b");
+  EXPECT_EQ(
+      Identity("host=10.0.0.1 application_name=''", "", "node-b").standby_name,
+      "node-b");
   EXPECT_EQ(Identity("", "", "node-b").standby_name, "node-b");
   EXPECT_EQ(Identity(std::nullopt, "", "node-b").standby_name, "node-b");
 }
@@ -203,13 +207,15 @@ TEST(ParseIdentity, WalreceiverLastResort) {
 TEST(ParseIdentity, PasswordNeverLeaks) {
   for (std::string conninfo :
        {std::string("host=p user=r password=") + kSecret,
-        std::string("host=p password=") + kSecret + " application_name=replica1",
+        std::string("host=p password=") + kSecret +
+            " application_name=replica1",
         std::string("postgresql://r:") + kSecret + "@p/db",
         std::string("postgresql://r:") + kSecret + "@p/db?application_name=r9",
         // Malformed (unterminated quote): falls back, still no leak.
         std::string("host=p password='") + kSecret}) {
     ReplicaIdentity id = Identity(conninfo, "slot1", "");
-    EXPECT_EQ(id.standby_name.find(kSecret), std::string::npos) << id.standby_name;
+    EXPECT_EQ(id.standby_name.find(kSecret), std::string::npos)
+        << id.standby_name;
     EXPECT_EQ(id.standby_name.find("password"), std::string::npos);
     EXPECT_EQ(id.slot, "slot1");
   }
@@ -328,7 +334,8 @@ TEST(PgStatWalReceiver, EmitAbsentReceiverIsDown) {
   auto fams = Emit(Replica(std::nullopt));
   EXPECT_EQ(Value(fams, "pgrepl_wal_receiver_up"), 0.0);
   EXPECT_TRUE(Matches(fams, "pgrepl_wal_receiver_info", {}).empty());
-  EXPECT_TRUE(Matches(fams, "pgrepl_wal_receiver_last_message_age_seconds", {}).empty());
+  EXPECT_TRUE(Matches(fams, "pgrepl_wal_receiver_last_message_age_seconds", {})
+                  .empty());
   EXPECT_TRUE(Matches(fams, "pgrepl_wal_receiver_timeline_id", {}).empty());
 }
 
@@ -336,8 +343,8 @@ TEST(PgStatWalReceiver, EmitStreaming) {
   ReceiverCells row;
   row.received_tli = "3";
   auto fams = Emit(Replica(Parsed(row)));
-  EXPECT_EQ(Value(fams, "pgrepl_wal_receiver_up", {{"cluster", "c"},
-                                                   {"instance", "replica1"}}),
+  EXPECT_EQ(Value(fams, "pgrepl_wal_receiver_up",
+                  {{"cluster", "c"}, {"instance", "replica1"}}),
             1.0);
   EXPECT_EQ(Value(fams, "pgrepl_wal_receiver_info",
                   {{"status", "streaming"},
@@ -361,12 +368,14 @@ TEST(PgStatWalReceiver, EmitRestartsEvenWithoutAReceiver) {
 }
 
 TEST(PgStatWalReceiver, EmitWaitingIsDown) {
-  for (const char* status : {"waiting", "starting", "restarting", "stopping", ""}) {
+  for (const char* status :
+       {"waiting", "starting", "restarting", "stopping", ""}) {
     ReceiverCells row;
     row.status = status;
     auto fams = Emit(Replica(Parsed(row)));
     EXPECT_EQ(Value(fams, "pgrepl_wal_receiver_up"), 0.0) << status;
-    EXPECT_EQ(Value(fams, "pgrepl_wal_receiver_info", {{"status", status}}), 1.0);
+    EXPECT_EQ(Value(fams, "pgrepl_wal_receiver_info", {{"status", status}}),
+              1.0);
   }
 }
 
@@ -376,7 +385,8 @@ TEST(PgStatWalReceiver, EmitSkipsNullAgeAndTimeline) {
   row.last_msg_age = std::nullopt;
   auto fams = Emit(Replica(Parsed(row)));
   EXPECT_EQ(Value(fams, "pgrepl_wal_receiver_up"), 1.0);
-  EXPECT_TRUE(Matches(fams, "pgrepl_wal_receiver_last_message_age_seconds", {}).empty());
+  EXPECT_TRUE(Matches(fams, "pgrepl_wal_receiver_last_message_age_seconds", {})
+                  .empty());
   EXPECT_TRUE(Matches(fams, "pgrepl_wal_receiver_timeline_id", {}).empty());
 }
 

@@ -119,7 +119,6 @@ TEST(Connection, FactoryMakesAClosedLibpqSession) {
   EXPECT_FALSE(s->connected());
 }
 
-
 // Host names: resolved by Connect itself within its deadline (a fake name
 // service here), and handed to libpq as hostaddr beside the name.
 
