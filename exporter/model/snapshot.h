@@ -2,8 +2,10 @@
 #ifndef PGREPL_EXPORTER_MODEL_SNAPSHOT_H_
 #define PGREPL_EXPORTER_MODEL_SNAPSHOT_H_
 
+#include <any>
 #include <array>
 #include <chrono>
+#include <map>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -71,6 +73,19 @@ struct InstanceSnapshot {
   std::optional<WalReceiverInfo> wal_receiver;  // replicas: nullopt = none
   bool wal_receiver_read = false;               // the receiver query succeeded
 
+  // What collectors read that only they render (most views beyond the
+  // replication core), by collector name, each of the collector's own
+  // type: a new collector needs no field here. Cleared every poll.
+  std::map<std::string, std::any> readings;
+
+  // The reading `collector` stored this poll, or nullptr when it stored
+  // none (or one of another type).
+  template <typename T>
+  const T* Reading(const std::string& collector) const {
+    auto it = readings.find(collector);
+    return it == readings.end() ? nullptr : std::any_cast<T>(&it->second);
+  }
+
   // Sticky across outages: the last names the replica used upstream, so a
   // stopped replica is still an expected standby.
   std::optional<ReplicaIdentity> identity;
@@ -103,6 +118,7 @@ struct InstanceSnapshot {
     replica_lag_seconds.reset();
     replica_lag_bytes.reset();
     heartbeat_lag_seconds.reset();
+    readings.clear();
   }
 
   // The role and the stream state, decided by model/replica_state from

@@ -14,9 +14,13 @@
 #include "exporter/collector/pg_replication_slots.h"
 #include "exporter/collector/pg_stat_replication.h"
 #include "exporter/collector/pg_stat_wal_receiver.h"
+#include "exporter/base/metric_sink.h"
 #include "exporter/model/snapshot_store.h"
+#include "exporter/pg/row_source.h"
+#include "exporter/pg/values.h"
 #include "tests/unit/testing/canned_rows.h"
 #include "tests/unit/testing/fake_session.h"
+#include "tests/unit/testing/metric_matchers.h"
 #include "tests/unit/testing/wait_until.h"
 
 namespace pgrepl {
@@ -438,6 +442,68 @@ TEST_F(PollerTest, RetargetDuringBackoffConnectsAtOnce) {
   EXPECT_TRUE(s->up);
   EXPECT_EQ(s->connects, 1u);
   EXPECT_EQ(Errors(*s, Status::Kind::kConnect), 3u);  // counters carry on
+}
+
+// A collector written only here, the way a new one is added: its class
+// (SQL, parser, reading type, metrics) and one line in the list. Its data
+// lives in InstanceSnapshot::readings under its name, so nothing else in
+// the model, the poller or the renderer changes.
+struct ArchiverReading {
+  int64_t failed_count = 0;
+};
+
+class TestArchiverCollector : public Collector {
+ public:
+  static constexpr char kSql[] = "SELECT failed_count FROM pg_stat_archiver";
+  const char* name() const override { return "test_archiver"; }
+  Status Update(RowSource& db, const PollContext&,
+                InstanceSnapshot* s) const override {
+    auto rows = db.Query(kSql);
+    if (!rows.ok()) return rows.status();
+    auto failed = ParseInt(rows.value().Get(0, "failed_count"));
+    if (!failed) return Status::Query("failed_count is NULL");
+    s->readings[name()] = ArchiverReading{*failed};
+    return Status::Ok();
+  }
+  void Emit(const InstanceSnapshot& s, MetricSink& sink) const override {
+    const auto* r = s.Reading<ArchiverReading>(name());
+    if (r == nullptr) return;  // not read this poll: no sample
+    sink.Counter("test_archiver_failed_total", "Failed archive attempts.",
+                 static_cast<double>(r->failed_count));
+  }
+};
+
+TEST(PollerRegistry, ANewCollectorIsItsClassPlusOneLine) {
+  FakeDatabase db;
+  canned::AnswerAsPrimary(&db);
+  Rows rows;
+  rows.columns = {"failed_count"};
+  rows.values = {{std::string("7")}};
+  db.Answer(TestArchiverCollector::kSql, rows);
+  auto collectors = DefaultCollectors();
+  collectors.push_back(std::make_unique<TestArchiverCollector>());  // line
+  ClusterHistory history;
+  SnapshotStore store;
+  Poller poller("main", InstanceTarget{"db1", "host=db1", true}, false,
+                Poller::Options{kInterval, 500ms, 500ms, kBackoffMax, ""},
+                &collectors, &history, &store, FakeSessionFactory(&db));
+  poller.PollOnce(Clock::now());
+  auto s = store.All().at(0);
+  ASSERT_TRUE(s->up);
+  EXPECT_TRUE(s->CollectorOk("test_archiver"));
+  ASSERT_NE(s->Reading<ArchiverReading>("test_archiver"), nullptr);
+  EXPECT_EQ(s->Reading<ArchiverReading>("test_archiver")->failed_count, 7);
+  EXPECT_EQ(s->Reading<int>("test_archiver"), nullptr);  // typed
+  MetricSink sink;
+  collectors.back()->Emit(*s, sink);
+  EXPECT_EQ(CounterValue(sink.Take(), "test_archiver_failed_total"), 7.0);
+
+  // The next poll clears it: a failed read leaves no stale value.
+  db.TimeOut(TestArchiverCollector::kSql);
+  poller.PollOnce(Clock::now() + kInterval);
+  s = store.All().at(0);
+  EXPECT_FALSE(s->CollectorOk("test_archiver"));
+  EXPECT_EQ(s->Reading<ArchiverReading>("test_archiver"), nullptr);
 }
 
 }  // namespace
