@@ -245,17 +245,25 @@ def test_bad_web_config_exits_2():
                 f.write(text)
             os.chmod(path, 0o600)  # else a mode warning precedes the error
             start = time.monotonic()
-            p = subprocess.Popen([EXPORTER, DOWN_TARGET,
-                                  "--web.listen-address=127.0.0.1:0",
-                                  f"--web.config.file={path}"],
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True)
-            try:
-                _, stderr = p.communicate(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.communicate()
-                raise AssertionError(f"{name}: still running after 10 s")
+            err_path = os.path.join(tmp, "stderr")
+            # stdin stays open and silent until the process ends
+            # (communicate() would close it, and a prompt would read EOF).
+            with open(err_path, "w") as err:
+                p = subprocess.Popen([EXPORTER, DOWN_TARGET,
+                                      "--web.listen-address=127.0.0.1:0",
+                                      f"--web.config.file={path}"],
+                                     stdin=subprocess.PIPE,
+                                     stdout=subprocess.DEVNULL, stderr=err)
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+                    raise AssertionError(f"{name}: still running after 10 s")
+                finally:
+                    p.stdin.close()
+            with open(err_path) as f:
+                stderr = f.read()
             lines = stderr.strip().splitlines()
             assert p.returncode == 2, f"{name}: exit {p.returncode}: {stderr}"
             assert len(lines) == 1 and lines[0].startswith("pgrepl_exporter: error:"), \
