@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "exporter/base/logging.h"
+#include "exporter/base/text.h"
 #include "exporter/base/version.h"
 #include "exporter/collector/collector.h"
 #include "exporter/config/flags.h"
@@ -48,6 +49,15 @@ int main(int argc, char** argv) {
   if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
 
   pgrepl::SetupLogging(config.log_level, config.log_format);
+  for (const auto& [what, path] : pgrepl::SecretFiles(config)) {
+    if (unsigned mode = pgrepl::ReadableByOthersMode(path); mode != 0) {
+      char octal[8];
+      std::snprintf(octal, sizeof octal, "%04o", mode);
+      pgrepl::Log(spdlog::level::warn,
+                  "secret file is readable by group or others; chmod 600",
+                  {{"file", what}, {"path", path}, {"mode", octal}});
+    }
+  }
 
   pgrepl::SnapshotStore store;
   const auto collectors = pgrepl::DefaultCollectors(

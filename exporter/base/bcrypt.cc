@@ -21,6 +21,28 @@ const char* Crypt(const std::string& phrase, const std::string& setting,
 
 }  // namespace
 
+int BcryptCost(const std::string& hash) {
+  if (hash.size() < 7 || hash.compare(0, 2, "$2") != 0 || hash[3] != '$' ||
+      hash[6] != '$' || (hash[2] != 'a' && hash[2] != 'b' && hash[2] != 'y')) {
+    return -1;
+  }
+  if (hash[4] < '0' || hash[4] > '9' || hash[5] < '0' || hash[5] > '9') {
+    return -1;
+  }
+  return (hash[4] - '0') * 10 + (hash[5] - '0');
+}
+
+std::string BcryptDummyHash(int cost) {
+  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  // nullptr random bytes: libcrypt takes them from the operating system.
+  if (crypt_gensalt_rn("$2b$", cost, nullptr, 0, salt, sizeof salt) ==
+      nullptr) {
+    return "";
+  }
+  // A salt setting is 29 characters; a hash adds 31 of bcrypt's base64.
+  return std::string(salt) + std::string(31, '.');
+}
+
 bool IsSupportedBcryptHash(const std::string& hash) {
   if (hash.rfind("$2a$", 0) != 0 && hash.rfind("$2b$", 0) != 0 &&
       hash.rfind("$2y$", 0) != 0) {

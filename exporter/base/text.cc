@@ -2,6 +2,8 @@
 // scrubbing of untrusted input, whole-file reads and UTC timestamps.
 #include "exporter/base/text.h"
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -47,6 +49,13 @@ Result<std::string> ReadFile(const std::string& path) {
   ss << in.rdbuf();
   if (in.bad()) return Status::Io("cannot read " + path);
   return ss.str();
+}
+
+unsigned ReadableByOthersMode(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return 0;
+  unsigned mode = st.st_mode & 07777;
+  return (mode & (S_IRGRP | S_IROTH)) != 0 ? mode : 0;
 }
 
 std::string FormatTimestamp(std::chrono::system_clock::time_point t) {

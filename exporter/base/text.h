@@ -37,6 +37,10 @@ std::string ScrubControlChars(std::string_view text, char replacement = '?');
 // of kind kIo: "cannot read PATH" (never any of the content).
 Result<std::string> ReadFile(const std::string& path);
 
+// The permission bits (e.g. 0644) of the file at `path` when its group or
+// others may read it; 0 when neither may, or when it cannot be stat()ed.
+unsigned ReadableByOthersMode(const std::string& path);
+
 // UTC with milliseconds, RFC 3339: "2024-05-01T12:00:00.123Z".
 std::string FormatTimestamp(std::chrono::system_clock::time_point t);
 

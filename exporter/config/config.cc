@@ -106,4 +106,19 @@ Status Validate(const Config& config) {
   return Status::Ok();
 }
 
+std::vector<std::pair<std::string, std::string>> SecretFiles(
+    const Config& config) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!config.web_config_file.empty()) {
+    out.emplace_back("--web.config.file", config.web_config_file);
+  }
+  if (config.web.tls && !config.web.tls->key_file.empty()) {
+    out.emplace_back("tls_server_config.key_file", config.web.tls->key_file);
+  }
+  if (!config.password_file.empty()) {
+    out.emplace_back("PGREPL_PASSWORD_FILE", config.password_file);
+  }
+  return out;
+}
+
 }  // namespace pgrepl

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "exporter/base/status.h"
@@ -71,7 +72,15 @@ struct Config {
   // Handed to libpq only; never logged or exported. Empty: libpq decides
   // (conninfo, PGPASSWORD, ~/.pgpass).
   std::string password;
+  // The file PGREPL_PASSWORD_FILE names; empty when unset.
+  std::string password_file;
 };
+
+// The files holding secrets (what, path): the web config file, the TLS key
+// file and PGREPL_PASSWORD_FILE, each when set. main warns when one is
+// readable by group or others.
+std::vector<std::pair<std::string, std::string>> SecretFiles(
+    const Config& config);
 
 // Checks the whole: at least one target; cluster and instance names
 // non-empty and unique; conninfos libpq accepts; poll interval, poll

@@ -256,6 +256,7 @@ Status SetPassword(const EnvLookup& env, Config* cfg) {
                              file);
     }
     cfg->password = text.value();
+    cfg->password_file = file;
     while (!cfg->password.empty() &&
            (cfg->password.back() == '\n' || cfg->password.back() == '\r')) {
       cfg->password.pop_back();

@@ -189,6 +189,16 @@ Result<WebConfig> ParseWebConfigUnchecked(const std::string& yaml_text,
           return Status::Invalid(
               "basic_auth_users: a user name is empty or has ':'");
         }
+        // Checked before IsSupportedBcryptHash, which runs one bcrypt at
+        // the hash's cost: "$2y$31$" would take days.
+        if (int cost = BcryptCost(kv.second.Scalar()); cost > kMaxBcryptCost) {
+          return Status::Invalid(
+              "basic_auth_users." + user + ": bcrypt cost " +
+              std::to_string(cost) + " is above the maximum of " +
+              std::to_string(kMaxBcryptCost) +
+              " (each login would take too long; re-hash with a lower cost, "
+              "e.g. htpasswd -nB -C 10)");
+        }
         if (!IsSupportedBcryptHash(kv.second.Scalar())) {
           return Status::Invalid("basic_auth_users." + user +
                                  ": not a bcrypt hash ($2a$, $2b$ or $2y$)");

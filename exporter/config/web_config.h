@@ -44,7 +44,8 @@ struct WebConfig {
 // config file's directory), as exporter-toolkit does. An empty document is
 // an empty config. Validates the combinations exporter-toolkit rejects
 // (e.g. a Verify* client_auth_type without client_ca_file) and that every
-// password hash is a bcrypt hash libcrypt accepts. Errors are one line.
+// password hash is a bcrypt hash libcrypt accepts, of a cost no higher than
+// kMaxBcryptCost (14, exporter/base/bcrypt.h). Errors are one line.
 Result<WebConfig> ParseWebConfig(const std::string& yaml_text,
                                  const std::string& base_dir);
 

@@ -3,8 +3,10 @@
 #include "exporter/http/tls_context.h"
 
 #include <dlfcn.h>
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <unistd.h>
 
 #include "exporter/ssl_compat/ssl_compat.h"
@@ -43,6 +45,35 @@ int ProtocolVersion(TlsVersion v) {
 // RequireAnyClientCert ask for one but do not verify it.
 int AcceptAnyCertificate(int, X509_STORE_CTX*) { return 1; }
 
+// The passphrase callback: a key that needs a passphrase fails to load
+// instead of OpenSSL prompting on the terminal, which would block startup.
+// `userdata` points to a bool set when a passphrase was asked for.
+int NoPassphrase(char*, int, int, void* userdata) {
+  if (userdata != nullptr) *static_cast<bool*>(userdata) = true;
+  return 0;
+}
+
+// True when the latest OpenSSL error says the key and certificate differ.
+bool IsKeyMismatch() {
+  unsigned long code = ERR_peek_last_error();
+  return ERR_GET_LIB(code) == ERR_LIB_X509 &&
+         ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH;
+}
+
+// "Jan  2 03:04:05 2026 GMT", OpenSSL's rendering of a certificate time.
+std::string TimeText(const ASN1_TIME* t) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  if (bio == nullptr) return "?";
+  std::string out = "?";
+  if (ASN1_TIME_print(bio, t) == 1) {
+    char* data = nullptr;
+    long n = BIO_get_mem_data(bio, &data);
+    if (n > 0) out.assign(data, n);
+  }
+  BIO_free(bio);
+  return out;
+}
+
 struct CtxDeleter {
   void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
 };
@@ -69,8 +100,36 @@ Result<std::unique_ptr<TlsContext>> TlsContext::Create(
     return Status::Invalid(where + "cert_file " + config.cert_file + ": " +
                            OpenSslError());
   }
-  if (SSL_CTX_use_PrivateKey_file(c, config.key_file.c_str(),
-                                  SSL_FILETYPE_PEM) != 1) {
+  if (X509* cert = SSL_CTX_get0_certificate(c); cert != nullptr) {
+    if (X509_cmp_current_time(X509_get0_notAfter(cert)) < 0) {
+      return Status::Invalid(where + "cert_file " + config.cert_file +
+                             ": the certificate expired on " +
+                             TimeText(X509_get0_notAfter(cert)));
+    }
+    if (X509_cmp_current_time(X509_get0_notBefore(cert)) > 0) {
+      return Status::Invalid(where + "cert_file " + config.cert_file +
+                             ": the certificate is not valid before " +
+                             TimeText(X509_get0_notBefore(cert)));
+    }
+  }
+  bool passphrase_asked = false;
+  SSL_CTX_set_default_passwd_cb(c, NoPassphrase);
+  SSL_CTX_set_default_passwd_cb_userdata(c, &passphrase_asked);
+  int loaded =
+      SSL_CTX_use_PrivateKey_file(c, config.key_file.c_str(), SSL_FILETYPE_PEM);
+  SSL_CTX_set_default_passwd_cb_userdata(c, nullptr);
+  if (loaded != 1) {
+    if (passphrase_asked) {
+      ERR_clear_error();
+      return Status::Invalid(where + "key_file " + config.key_file +
+                             ": the key is encrypted; a passphrase is not "
+                             "supported, give an unencrypted key");
+    }
+    if (IsKeyMismatch()) {
+      ERR_clear_error();
+      return Status::Invalid(where + "key_file " + config.key_file +
+                             " does not match cert_file " + config.cert_file);
+    }
     return Status::Invalid(where + "key_file " + config.key_file + ": " +
                            OpenSslError());
   }

@@ -12,7 +12,9 @@ namespace pgrepl {
 
 class TlsContext {
  public:
-  // Loads the certificate chain, the key (and checks they match), the
+  // Loads the certificate chain (rejecting an expired or not yet valid
+  // leaf), the key (and checks they match; an encrypted key fails at once,
+  // never prompting for a passphrase), the
   // client CAs, and sets the protocol versions and the client certificate
   // policy of `config.client_auth` (exporter-toolkit's semantics). Errors
   // name the file and OpenSSL's reason on one line.

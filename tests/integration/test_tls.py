@@ -43,14 +43,14 @@ class Pki:
                      "-subj", f"/CN={name}", "-keyout", f"{name}.key",
                      "-out", f"{name}.crt")
 
-    def leaf(self, name, ca, extensions):
+    def leaf(self, name, ca, extensions, days="1"):
         with open(self.path(f"{name}.ext"), "w") as f:
             f.write(extensions)
         self.openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
                      "-nodes", "-subj", f"/CN={name}", "-keyout", f"{name}.key",
                      "-out", f"{name}.csr")
         self.openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt",
-                     "-CAkey", f"{ca}.key", "-CAcreateserial", "-days", "1",
+                     "-CAkey", f"{ca}.key", "-CAcreateserial", "-days", days,
                      "-extfile", f"{name}.ext", "-out", f"{name}.crt")
 
     def __enter__(self):
@@ -60,6 +60,10 @@ class Pki:
                   "extendedKeyUsage=serverAuth\n")
         self.leaf("client", "ca", "extendedKeyUsage=clientAuth\n")
         self.leaf("rogue", "rogue-ca", "extendedKeyUsage=clientAuth\n")
+        # Not after one day before now: openssl 3.0 takes "-days -1".
+        self.leaf("expired", "ca", "subjectAltName=IP:127.0.0.1\n", days="-1")
+        self.openssl("pkey", "-in", "server.key", "-aes256", "-passout",
+                     "pass:unused-passphrase", "-out", "encrypted.key")
         return self
 
     def __exit__(self, *exc):
@@ -76,8 +80,8 @@ def bcrypt(password):
     return lib.crypt(password.encode(), salt).decode()
 
 
-def web_exporter(web_config, args=()):
-    e = Exporter(None, [DOWN_TARGET, *args])
+def web_exporter(web_config, args=(), env=None):
+    e = Exporter(None, [DOWN_TARGET, *args], env=env)
     path = os.path.join(e.dir, "web.yml")
     with open(path, "w") as f:
         f.write(web_config)
@@ -199,33 +203,110 @@ def test_basic_auth():
 
 
 def test_bad_web_config_exits_2():
+    """Each bad configuration exits 2 at once with one line naming its
+    cause. stdin is a pipe that is never written: an OpenSSL passphrase
+    prompt would block there until the timeout."""
+    def tls_files(cert, key):
+        return ("tls_server_config:\n"
+                f"  cert_file: {pki.path(cert)}\n  key_file: {pki.path(key)}\n")
+    cost31 = bcrypt(PASSWORD).replace("$2b$05$", "$2y$31$", 1)
     cases = {
-        "not yaml": "tls_server_config: [unclosed\n",
-        "unknown key": "tls_server_config:\n  cert_file: a\n  key_file: b\n  ciphers: x\n",
-        "missing key file": "tls_server_config:\n  cert_file: a\n",
-        "unreadable cert": "tls_server_config:\n  cert_file: /nonexistent.crt\n"
-                           f"  key_file: {pki.path('server.key')}\n",
-        "key mismatch": "tls_server_config:\n"
-                        f"  cert_file: {pki.path('server.crt')}\n"
-                        f"  key_file: {pki.path('client.key')}\n",
-        "verify without CA": tls_section() + "  client_auth_type: RequireAndVerifyClientCert\n",
-        "plain password": "basic_auth_users:\n  alice: hunter2\n",
+        "not yaml": ("tls_server_config: [unclosed\n", "not valid YAML"),
+        "unknown key": ("tls_server_config:\n  cert_file: a\n  key_file: b\n"
+                        "  ciphers: x\n", 'unknown key "ciphers"'),
+        "missing key file": ("tls_server_config:\n  cert_file: a\n",
+                             "key_file is required"),
+        "unreadable cert": ("tls_server_config:\n  cert_file: /nonexistent.crt\n"
+                            f"  key_file: {pki.path('server.key')}\n",
+                            "cert_file /nonexistent.crt: cannot read"),
+        "key mismatch": (tls_files("server.crt", "client.key"),
+                         f"key_file {pki.path('client.key')} does not match "
+                         f"cert_file {pki.path('server.crt')}"),
+        "expired certificate": (tls_files("expired.crt", "expired.key"),
+                                f"cert_file {pki.path('expired.crt')}: "
+                                "the certificate expired on "),
+        "encrypted key": (tls_files("server.crt", "encrypted.key"),
+                          f"key_file {pki.path('encrypted.key')}: the key is "
+                          "encrypted; a passphrase is not supported"),
+        "verify without CA": (tls_section() + "  client_auth_type: "
+                              "RequireAndVerifyClientCert\n",
+                              "needs client_ca_file"),
+        "plain password": ("basic_auth_users:\n  alice: hunter2\n",
+                           "basic_auth_users.alice: not a bcrypt hash"),
+        "bcrypt cost 31": (f"basic_auth_users:\n  alice: '{cost31}'\n",
+                           "basic_auth_users.alice: bcrypt cost 31 is above "
+                           "the maximum of 14"),
     }
     tmp = tempfile.mkdtemp(prefix="pgrepl-webcfg-")
     try:
-        for name, text in cases.items():
+        for name, (text, cause) in cases.items():
             path = os.path.join(tmp, "web.yml")
             with open(path, "w") as f:
                 f.write(text)
-            r = subprocess.run([EXPORTER, DOWN_TARGET, "--web.listen-address=127.0.0.1:0",
-                                f"--web.config.file={path}"],
-                               capture_output=True, text=True, timeout=10)
-            lines = r.stderr.strip().splitlines()
-            assert r.returncode == 2, f"{name}: exit {r.returncode}: {r.stderr}"
+            os.chmod(path, 0o600)  # else a mode warning precedes the error
+            start = time.monotonic()
+            err_path = os.path.join(tmp, "stderr")
+            # stdin stays open and silent until the process ends
+            # (communicate() would close it, and a prompt would read EOF).
+            with open(err_path, "w") as err:
+                p = subprocess.Popen([EXPORTER, DOWN_TARGET,
+                                      "--web.listen-address=127.0.0.1:0",
+                                      f"--web.config.file={path}"],
+                                     stdin=subprocess.PIPE,
+                                     stdout=subprocess.DEVNULL, stderr=err)
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+                    raise AssertionError(f"{name}: still running after 10 s")
+                finally:
+                    p.stdin.close()
+            with open(err_path) as f:
+                stderr = f.read()
+            lines = stderr.strip().splitlines()
+            assert p.returncode == 2, f"{name}: exit {p.returncode}: {stderr}"
             assert len(lines) == 1 and lines[0].startswith("pgrepl_exporter: error:"), \
-                f"{name}: {r.stderr!r}"
-            assert "hunter2" not in r.stderr
-            log(f"{name}: {lines[0]}")
+                f"{name}: {stderr!r}"
+            assert cause in lines[0], f"{name}: want {cause!r} in {lines[0]!r}"
+            for secret in ("hunter2", "unused-passphrase", cost31[7:]):
+                assert secret not in stderr, f"{name}: echoes a secret"
+            log(f"{name} ({time.monotonic() - start:.1f} s): {lines[0]}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_secret_files_readable_by_others_warn():
+    """One warning per secret file that group or others can read: the web
+    config, the TLS key and PGREPL_PASSWORD_FILE. Not fatal; none when
+    they are 0600."""
+    tmp = tempfile.mkdtemp(prefix="pgrepl-perm-")
+    try:
+        key = os.path.join(tmp, "server.key")
+        shutil.copy(pki.path("server.key"), key)
+        pw = os.path.join(tmp, "password")
+        with open(pw, "w") as f:
+            f.write("pw-not-used\n")
+        config = ("tls_server_config:\n"
+                  f"  cert_file: {pki.path('server.crt')}\n  key_file: {key}\n")
+        for mode, want in [(0o644, 3), (0o640, 3), (0o600, 0)]:
+            e = web_exporter(config, env={"PGREPL_PASSWORD_FILE": pw})
+            web = e.args[-1].split("=", 1)[1]
+            for path in (web, key, pw):
+                os.chmod(path, mode)
+            with e:
+                assert https(e)[0] == 200
+                time.sleep(0.3)
+                text = e.log()
+            warnings = [l for l in text.splitlines()
+                        if "readable by group or others" in l]
+            assert len(warnings) == want, f"mode {mode:o}: {warnings}"
+            for what in ("--web.config.file", "tls_server_config.key_file",
+                         "PGREPL_PASSWORD_FILE")[:want]:
+                assert any(what in w and f"{mode:04o}" in w for w in warnings), \
+                    (what, warnings)
+            assert "pw-not-used" not in text
+            log(f"mode {mode:o}: {len(warnings)} warnings")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -241,6 +322,7 @@ def main():
             test_client_certificate_policies,
             test_basic_auth,
             test_bad_web_config_exits_2,
+            test_secret_files_readable_by_others_warn,
         ])
 
 

@@ -28,5 +28,29 @@ TEST(Bcrypt, UnsupportedHashes) {
   EXPECT_FALSE(VerifyBcrypt("x", "garbage"));
 }
 
+TEST(Bcrypt, Cost) {
+  EXPECT_EQ(BcryptCost(BcryptHash("x", "$2b$", 4)), 4);
+  EXPECT_EQ(BcryptCost(BcryptHash("x", "$2y$", 6)), 6);
+  EXPECT_EQ(BcryptCost("$2a$10$"), 10);
+  EXPECT_EQ(BcryptCost("$2y$31$abcdefghijklmnopqrstuv"), 31);
+  for (const char* bad :
+       {"", "$2b$", "$2x$10$", "$6$10$", "$2b$1x$", "$2b$10x", "secret"}) {
+    EXPECT_EQ(BcryptCost(bad), -1) << bad;
+  }
+}
+
+TEST(Bcrypt, DummyHashHasTheCostAndMatchesNothing) {
+  for (int cost : {4, 5}) {
+    std::string dummy = BcryptDummyHash(cost);
+    EXPECT_EQ(dummy.size(), 60u) << dummy;
+    EXPECT_EQ(BcryptCost(dummy), cost) << dummy;
+    EXPECT_TRUE(IsSupportedBcryptHash(dummy)) << dummy;
+    EXPECT_FALSE(VerifyBcrypt("", dummy));
+    EXPECT_FALSE(VerifyBcrypt("secret", dummy));
+  }
+  // A random salt each time.
+  EXPECT_NE(BcryptDummyHash(4), BcryptDummyHash(4));
+}
+
 }  // namespace
 }  // namespace pgrepl

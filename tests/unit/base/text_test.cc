@@ -3,6 +3,7 @@
 #include "exporter/base/text.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -91,6 +92,24 @@ TEST(ReadFile, MissingFileNamesThePath) {
   EXPECT_EQ(text.status().kind(), Status::Kind::kIo);
   EXPECT_EQ(text.status().message(),
             "cannot read /nonexistent/pgrepl/secret.txt");
+}
+
+TEST(ReadableByOthersMode, GroupOrOtherReadBit) {
+  char path[] = "/tmp/pgrepl_text_testXXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  struct Case {
+    mode_t mode;
+    unsigned want;
+  };
+  for (const Case& c : {Case{0600, 0}, Case{0700, 0}, Case{0640, 0640},
+                        Case{0604, 0604}, Case{0644, 0644}, Case{0620, 0}}) {
+    ASSERT_EQ(chmod(path, c.mode), 0);
+    EXPECT_EQ(ReadableByOthersMode(path), c.want) << std::oct << c.mode;
+  }
+  unlink(path);
+  EXPECT_EQ(ReadableByOthersMode(path), 0u);  // gone: nothing to warn about
 }
 
 TEST(FormatTimestamp, Rfc3339Utc) {

@@ -267,11 +267,13 @@ TEST(Flags, PasswordFromFileWinsAndIsTrimmed) {
   std::remove(path.c_str());
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.value().config.password, "from-file");
+  EXPECT_EQ(r.value().config.password_file, path);  // for the mode warning
 
   Env env2;
   env2.vars = {{"PGREPL_PASSWORD", "from-env"}};
   EXPECT_EQ(Parse({"--primary=host=p"}, env2).value().config.password,
             "from-env");
+  EXPECT_EQ(Parse({"--primary=host=p"}, env2).value().config.password_file, "");
 
   Env env3;
   env3.vars = {{"PGREPL_PASSWORD_FILE", "/nonexistent/pw"}};

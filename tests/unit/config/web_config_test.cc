@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 
 #include "tests/unit/testing/bcrypt_hash.h"
@@ -125,6 +126,26 @@ TEST(WebConfig, ControlCharactersKeepErrorsOneLine) {
     ASSERT_FALSE(r.ok()) << text;
     EXPECT_EQ(r.status().message().find_first_of("\r\n"), std::string::npos)
         << r.status().message();
+  }
+}
+
+// "$2y$31$" once hung startup: checking the hash ran 2^31 bcrypt rounds.
+// Above kMaxBcryptCost it is refused at once, naming the user and the cost.
+TEST(WebConfig, RejectsABcryptCostAboveTheCap) {
+  std::string hash = BcryptHash("secret", "$2y$", 4);
+  for (const char* cost : {"31", "15"}) {
+    std::string dear = hash.substr(0, 4) + cost + hash.substr(6);
+    auto start = std::chrono::steady_clock::now();
+    auto r = ParseWebConfig("basic_auth_users:\n  alice: '" + dear + "'\n", "");
+    EXPECT_LT(std::chrono::steady_clock::now() - start,
+              std::chrono::seconds(5));
+    ASSERT_FALSE(r.ok()) << cost;
+    const std::string& m = r.status().message();
+    EXPECT_NE(m.find("basic_auth_users.alice: bcrypt cost " +
+                     std::string(cost) + " is above the maximum of 14"),
+              std::string::npos)
+        << m;
+    EXPECT_EQ(m.find(dear.substr(7)), std::string::npos) << "echoes the hash";
   }
 }
 
