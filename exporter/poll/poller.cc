@@ -76,8 +76,11 @@ void Poller::Start() {
 }
 
 void Poller::Retarget(std::string conninfo) {
-  std::lock_guard<std::mutex> lock(mu_);
-  new_conninfo_ = std::move(conninfo);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    new_conninfo_ = std::move(conninfo);
+  }
+  cv_.notify_all();
 }
 
 void Poller::Run() {
@@ -89,7 +92,10 @@ void Poller::Run() {
     auto now = Clock::now();
     if (next < now) next = now;
     std::unique_lock<std::mutex> lock(mu_);
-    if (cv_.wait_until(lock, next, [this] { return stop_; })) break;
+    // A Retarget() ends the wait: the new address is polled at once.
+    cv_.wait_until(lock, next,
+                   [this] { return stop_ || new_conninfo_.has_value(); });
+    if (stop_) break;
   }
   session_->Close();
 }

@@ -61,9 +61,9 @@ class Poller {
   void RequestStop();
 
   // Points the poller at a new conninfo (a discovered name that moved to
-  // another address). The next cycle closes the session and connects to
-  // the new target at once; the instance's counters carry on. Safe to
-  // call from any thread.
+  // another address). A started poller polls again at once: it closes the
+  // session and connects to the new target; the instance's counters carry
+  // on. Safe to call from any thread.
   void Retarget(std::string conninfo);
 
  private:
