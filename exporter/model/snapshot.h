@@ -5,8 +5,8 @@
 #include <any>
 #include <array>
 #include <chrono>
-#include <map>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "exporter/base/metric_sink.h"
 #include "exporter/collector/pg_is_in_recovery.h"
 #include "exporter/collector/pg_replication_slots.h"
 #include "exporter/collector/pg_stat_replication.h"
 #include "exporter/collector/pg_stat_wal_receiver.h"
-#include "exporter/base/metric_sink.h"
 #include "exporter/model/snapshot_store.h"
 #include "exporter/pg/row_source.h"
 #include "exporter/pg/values.h"
