@@ -7,6 +7,7 @@ states the method, the goals and whether each was met.
 """
 
 import json
+import os
 import sys
 
 from measure import median
@@ -704,6 +705,13 @@ def main():
     lines = header(d) + method(d) + summary(d, topos) + findings(d, topos)
     lines += details(d, topos) + faults(d, topos[0]) + projection(d, topos)
     lines += soak_note()
+    # Figures measured by the side scripts (bench/ab.py, bench/auth.py),
+    # kept by hand beside the results so a new run does not drop them.
+    notes = os.path.join(os.path.dirname(os.path.abspath(sys.argv[1])),
+                         "notes.md")
+    if os.path.exists(notes):
+        with open(notes) as fh:
+            lines += fh.read().rstrip().split("\n")
     sys.stdout.write("\n".join(lines).rstrip() + "\n")
 
 
