@@ -59,7 +59,26 @@ def write_hosts(address="127.0.0.1"):
         f.write(f"127.0.0.1 {PRIMARY_NAME}\n")
 
 
-class FakeDns:
+class BackgroundServer:
+    """A serving loop on a daemon thread: started by `with`, stopped (the
+    loop sees `stopping`) and closed (`_close`) on exit."""
+
+    def _start_thread(self, loop):
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=loop, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        self.thread.join(5)
+        self._close()
+        return False
+
+
+class FakeDns(BackgroundServer):
     """A DNS server on 127.0.0.x:53 that answers NXDOMAIN to every query,
     except that it takes the queries for the names in `hung` (a set the
     test may change) and never answers them."""
@@ -85,18 +104,10 @@ class FakeDns:
         self.lock = threading.Lock()
         self.hung = set(hung)  # GUARDED_BY(lock)
         self.dropped = 0  # GUARDED_BY(lock)
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self._start_thread(self._serve)
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stopping.set()
-        self.thread.join(5)
+    def _close(self):
         self.sock.close()
-        return False
 
     def set_hung(self, name, hung):
         with self.lock:
@@ -141,7 +152,7 @@ class FakeDns:
                 pass
 
 
-class Forwarder:
+class Forwarder(BackgroundServer):
     """A TCP forwarder from `listen` to `target` (host, port pairs): a
     second server behind the address the discovery name moves to."""
 
@@ -152,21 +163,13 @@ class Forwarder:
         self.lock = threading.Lock()
         self.sockets = []
         self.accepted = 0
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self._start_thread(self._accept)
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stopping.set()
-        self.thread.join(5)
+    def _close(self):
         self.listener.close()
         with self.lock:
             for s in self.sockets:
                 s.close()
-        return False
 
     def _accept(self):
         while not self.stopping.is_set():

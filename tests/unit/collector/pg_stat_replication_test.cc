@@ -12,6 +12,7 @@
 #include "exporter/base/metric_sink.h"
 #include "exporter/model/snapshot.h"
 #include "tests/unit/testing/fake_session.h"
+#include "tests/unit/testing/canned_rows.h"
 #include "tests/unit/testing/metric_matchers.h"
 
 namespace pgrepl {
@@ -19,35 +20,25 @@ namespace {
 
 using Cell = std::optional<std::string>;
 
-struct Row {
-  Cell application_name = "replica1";
-  Cell client_addr = "127.0.0.1";
-  Cell state = "streaming";
-  Cell sync_state = "async";
-  Cell slot = "replica1";
-  Cell current_lsn, sent_lsn, write_lsn, flush_lsn, replay_lsn;
-  Cell write_lag, flush_lag, replay_lag, reply_age;
-};
+using Row = canned::StandbyCells;
+
+// A row with no position and no reply yet, for the builders below to fill
+// (canned::StandbyCells defaults to a caught-up standby).
+Row Blank() {
+  Row r;
+  r.current_lsn = r.sent_lsn = r.write_lsn = r.flush_lsn = r.replay_lsn =
+      std::nullopt;
+  r.reply_age = std::nullopt;
+  return r;
+}
 
 Rows MakeRows(const std::vector<Row>& rows) {
-  Rows r;
-  r.columns = {"application_name", "client_addr", "state",
-               "sync_state",       "slot",        "current_lsn",
-               "sent_lsn",         "write_lsn",   "flush_lsn",
-               "replay_lsn",       "write_lag",   "flush_lag",
-               "replay_lag",       "reply_age"};
-  for (const Row& x : rows) {
-    r.values.push_back({x.application_name, x.client_addr, x.state,
-                        x.sync_state, x.slot, x.current_lsn, x.sent_lsn,
-                        x.write_lsn, x.flush_lsn, x.replay_lsn, x.write_lag,
-                        x.flush_lag, x.replay_lag, x.reply_age});
-  }
-  return r;
+  return canned::StandbyRows(rows);
 }
 
 // A caught-up standby on an idle primary: every lag is NULL.
 Row IdleCaughtUp() {
-  Row r;
+  Row r = Blank();
   r.current_lsn = r.sent_lsn = r.write_lsn = r.flush_lsn = r.replay_lsn =
       "0/3000148";
   r.reply_age = "0.412";
@@ -57,7 +48,7 @@ Row IdleCaughtUp() {
 // A standby behind the primary whose lags are NULL all the same (they are
 // NULL for a while after a standby connects, before its first reply).
 Row BehindNullLags() {
-  Row r;
+  Row r = Blank();
   r.application_name = "replica2";
   r.client_addr = "10.0.0.2";
   r.slot = "";
@@ -71,7 +62,7 @@ Row BehindNullLags() {
 
 // A standby still in state startup: no positions known yet.
 Row Startup() {
-  Row r;
+  Row r = Blank();
   r.application_name = "replica3";
   r.client_addr = "";
   r.state = "startup";
