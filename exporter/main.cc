@@ -6,11 +6,12 @@
 #include <cstdlib>
 
 #include "exporter/base/logging.h"
-#include "exporter/base/text.h"
 #include "exporter/base/version.h"
 #include "exporter/collector/collector.h"
+#include "exporter/config/config.h"
 #include "exporter/config/flags.h"
 #include "exporter/http/http_server.h"
+#include "exporter/http/reload.h"
 #include "exporter/metrics/exporter_metrics.h"
 #include "exporter/model/snapshot_store.h"
 #include "exporter/pg/connection.h"
@@ -33,12 +34,13 @@ int main(int argc, char** argv) {
   }
   const pgrepl::Config& config = cl.config;
 
-  // Block the stop signals in every thread; main waits for them below.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Block the handled signals in every thread; main waits for them below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
   // Two malloc arenas for the process, set before any thread starts.
@@ -49,15 +51,7 @@ int main(int argc, char** argv) {
   if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
 
   pgrepl::SetupLogging(config.log_level, config.log_format);
-  for (const auto& [what, path] : pgrepl::SecretFiles(config)) {
-    if (unsigned mode = pgrepl::ReadableByOthersMode(path); mode != 0) {
-      char octal[8];
-      std::snprintf(octal, sizeof octal, "%04o", mode);
-      pgrepl::Log(spdlog::level::warn,
-                  "secret file is readable by group or others; chmod 600",
-                  {{"file", what}, {"path", path}, {"mode", octal}});
-    }
-  }
+  pgrepl::WarnAboutReadableSecretFiles(config);
 
   pgrepl::SnapshotStore store;
   const auto collectors = pgrepl::DefaultCollectors(
@@ -96,7 +90,10 @@ int main(int argc, char** argv) {
   fleet.Start();
 
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  // SIGHUP reloads the web config (TLS certificate rotation, users).
+  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+    (void)pgrepl::ReloadWebConfig(config, &http, &store);
+  }
   pgrepl::Log(spdlog::level::info, "stopping",
               {{"signal", std::to_string(sig)}});
   // The pollers wind down while HTTP stops; ~Fleet joins them last.

@@ -2,8 +2,11 @@
 #include "exporter/config/config.h"
 
 #include <cctype>
+#include <cstdio>
 #include <set>
 
+#include "exporter/base/logging.h"
+#include "exporter/base/text.h"
 #include "exporter/pg/conninfo.h"
 
 namespace pgrepl {
@@ -119,6 +122,18 @@ std::vector<std::pair<std::string, std::string>> SecretFiles(
     out.emplace_back("PGREPL_PASSWORD_FILE", config.password_file);
   }
   return out;
+}
+
+void WarnAboutReadableSecretFiles(const Config& config) {
+  for (const auto& [what, path] : SecretFiles(config)) {
+    if (unsigned mode = ReadableByOthersMode(path); mode != 0) {
+      char octal[12];
+      std::snprintf(octal, sizeof octal, "%04o", mode);
+      Log(spdlog::level::warn,
+          "secret file is readable by group or others; chmod 600",
+          {{"file", what}, {"path", path}, {"mode", octal}});
+    }
+  }
 }
 
 }  // namespace pgrepl

@@ -152,7 +152,7 @@ HttpServer::HttpServer(HttpOptions options, const ExporterMetrics* metrics,
     : options_(std::move(options)),
       metrics_(metrics),
       store_(store),
-      auth_(options_.web.basic_auth_users) {}
+      auth_(std::make_shared<const BasicAuth>(options_.web.basic_auth_users)) {}
 
 HttpServer::~HttpServer() {
   if (ctx_ != nullptr) {
@@ -190,6 +190,7 @@ Status HttpServer::Start() {
                              context.status().message());
     }
     tls_ = std::move(context).value();
+    tls_->EnableRotation();
     library_initialised_ = true;
     if ((mg_init_library(MG_FEATURES_TLS) & MG_FEATURES_TLS) == 0) {
       return Status::Invalid(
@@ -244,6 +245,34 @@ Status HttpServer::Start() {
   return Status::Ok();
 }
 
+Status HttpServer::Reload(const WebConfig& web) {
+  const bool tls_on = tls_ != nullptr;
+  if (web.tls.has_value() != tls_on) {
+    return Status::Invalid(
+        tls_on ? "tls_server_config was removed: switching TLS off needs a "
+                 "restart"
+               : "tls_server_config was added: switching TLS on needs a "
+                 "restart");
+  }
+  std::shared_ptr<const TlsContext> next_tls;
+  if (web.tls) {
+    auto context = TlsContext::Create(*web.tls);
+    if (!context.ok()) return context.status();
+    next_tls = std::move(context).value();
+  }
+  auto next_auth = std::make_shared<const BasicAuth>(web.basic_auth_users);
+  // Both are built: from here on nothing can fail.
+  if (next_tls) tls_->Rotate(std::move(next_tls));
+  std::lock_guard<std::mutex> lock(auth_mu_);
+  auth_ = std::move(next_auth);
+  return Status::Ok();
+}
+
+std::shared_ptr<const BasicAuth> HttpServer::auth() const {
+  std::lock_guard<std::mutex> lock(auth_mu_);
+  return auth_;
+}
+
 int HttpServer::ExternalSslContext(void** ssl_ctx, void* p) {
   auto* self = static_cast<HttpServer*>(p);
   // Creation: hand civetweb our context. Release (non-null): keep it, the
@@ -266,7 +295,8 @@ int HttpServer::Dispatch(mg_connection* conn) const {
     return Reply(conn, 405, kText, "GET or HEAD only\n",
                  "Allow: GET, HEAD\r\n");
   }
-  if (auth_.enabled() && !auth_.Check(mg_get_header(conn, "Authorization"))) {
+  const std::shared_ptr<const BasicAuth> auth = this->auth();
+  if (auth->enabled() && !auth->Check(mg_get_header(conn, "Authorization"))) {
     return Reply(conn, 401, kText, "unauthorized\n",
                  "WWW-Authenticate: Basic realm=\"pgrepl_exporter\", "
                  "charset=\"UTF-8\"\r\n");

@@ -3,6 +3,7 @@
 #define PGREPL_EXPORTER_HTTP_HTTP_SERVER_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "exporter/base/status.h"
@@ -53,6 +54,13 @@ class HttpServer {
   // Must be called once.
   Status Start();
 
+  // Applies a newly loaded web config to new connections and requests:
+  // the basic auth users, and the TLS certificate, key, client CAs, client
+  // certificate policy and protocol versions. Connections already open
+  // keep their TLS session. Switching TLS on or off needs a restart and is
+  // refused. On any error nothing changes. Thread-safe; after Start().
+  Status Reload(const WebConfig& web);
+
   // Converts "[host]:port" or "port" into civetweb's listening_ports form,
   // with civetweb's 's' suffix for a TLS port.
   static std::string CivetListenSpec(const std::string& listen_address,
@@ -67,12 +75,14 @@ class HttpServer {
   int HandleHealth(mg_connection* conn, HealthCheck check) const;
   int HandleStatusPage(mg_connection* conn) const;
   int HandleStatusJson(mg_connection* conn) const;
+  std::shared_ptr<const BasicAuth> auth() const;
 
-  const HttpOptions options_;
+  const HttpOptions options_;  // as at startup; Reload() does not change it
   const ExporterMetrics* const metrics_;
   const SnapshotStore* const store_;
-  const BasicAuth auth_;
-  std::unique_ptr<TlsContext> tls_;  // set by Start() when TLS is on
+  mutable std::mutex auth_mu_;
+  std::shared_ptr<const BasicAuth> auth_;  // GUARDED_BY(auth_mu_)
+  std::unique_ptr<TlsContext> tls_;        // set by Start() when TLS is on
   bool library_initialised_ = false;
   mg_context* ctx_ = nullptr;  // owned
 };

@@ -216,4 +216,38 @@ Status TlsContext::CheckCivetwebCompat() {
 
 TlsContext::~TlsContext() { SSL_CTX_free(static_cast<SSL_CTX*>(ctx_)); }
 
+void TlsContext::EnableRotation() {
+  SSL_CTX_set_client_hello_cb(static_cast<SSL_CTX*>(ctx_), SwitchOnClientHello,
+                              this);
+}
+
+void TlsContext::Rotate(std::shared_ptr<const TlsContext> next) {
+  std::lock_guard<std::mutex> lock(mu_);
+  next_ = std::move(next);
+}
+
+int TlsContext::SwitchOnClientHello(SSL* ssl, int* alert, void* self) {
+  std::shared_ptr<const TlsContext> next;
+  {
+    auto* front = static_cast<TlsContext*>(self);
+    std::lock_guard<std::mutex> lock(front->mu_);
+    next = front->next_;
+  }
+  if (!next) return SSL_CLIENT_HELLO_SUCCESS;
+  // Called before the version is negotiated and the certificate chosen.
+  // SSL_set_SSL_CTX takes the chain, key and client CAs of `ctx` and a
+  // reference to it; the verify mode and versions were copied from the
+  // first context when the SSL was made, so they are set again here.
+  SSL_CTX* ctx = static_cast<SSL_CTX*>(next->ssl_ctx());
+  if (SSL_set_SSL_CTX(ssl, ctx) != ctx ||
+      SSL_set_min_proto_version(ssl, SSL_CTX_get_min_proto_version(ctx)) != 1 ||
+      SSL_set_max_proto_version(ssl, SSL_CTX_get_max_proto_version(ctx)) != 1) {
+    *alert = SSL_AD_INTERNAL_ERROR;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  SSL_set_verify(ssl, SSL_CTX_get_verify_mode(ctx),
+                 SSL_CTX_get_verify_callback(ctx));
+  return SSL_CLIENT_HELLO_SUCCESS;
+}
+
 }  // namespace pgrepl

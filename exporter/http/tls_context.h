@@ -4,9 +4,12 @@
 #define PGREPL_EXPORTER_HTTP_TLS_CONTEXT_H_
 
 #include <memory>
+#include <mutex>
 
 #include "exporter/base/status.h"
 #include "exporter/config/web_config.h"
+
+struct ssl_st;
 
 namespace pgrepl {
 
@@ -34,9 +37,24 @@ class TlsContext {
   // The SSL_CTX*, typed as civetweb's callbacks type it. Owned here.
   void* ssl_ctx() const { return ctx_; }
 
+  // Certificate rotation without a restart. Call once, on the context
+  // handed to civetweb, before it serves. From then on every new handshake
+  // takes its certificate chain, key, client CAs, client certificate policy
+  // and protocol versions from the context last given to Rotate() (this
+  // one until then). Connections already open keep what they have.
+  void EnableRotation();
+  // Thread-safe. `next` comes from Create(); it lives as long as a
+  // handshake or connection uses it.
+  void Rotate(std::shared_ptr<const TlsContext> next);
+
  private:
   explicit TlsContext(void* ctx) : ctx_(ctx) {}
+  // OpenSSL's client hello callback: moves the handshake to next_.
+  static int SwitchOnClientHello(ssl_st* ssl, int* alert, void* self);
+
   void* ctx_;  // SSL_CTX*, owned
+  mutable std::mutex mu_;
+  std::shared_ptr<const TlsContext> next_;  // GUARDED_BY(mu_); null: this
 };
 
 }  // namespace pgrepl

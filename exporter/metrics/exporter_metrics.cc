@@ -115,6 +115,26 @@ void EmitDiscovery(const std::map<std::string, SnapshotStore::Discovery>& all,
   }
 }
 
+// The outcome of SIGHUP reloads of the web config (http/reload).
+void EmitReloads(const SnapshotStore::Reloads& r, MetricSink& sink) {
+  sink.Gauge("pgrepl_config_last_reload_successful",
+             "1 when the last configuration reload (SIGHUP) succeeded, or "
+             "none was tried; 0 when it failed and the previous "
+             "configuration is still in use.",
+             r.last_ok ? 1 : 0);
+  sink.Gauge(
+      "pgrepl_config_last_reload_success_timestamp_seconds",
+      "When the configuration in use was loaded (startup or the "
+      "last successful reload), in seconds since the epoch.",
+      std::chrono::duration<double>(r.last_success.time_since_epoch()).count());
+  sink.Counter("pgrepl_config_reloads_total",
+               "Configuration reloads tried (SIGHUP), by result.",
+               static_cast<double>(r.successes), {{"result", "success"}});
+  sink.Counter("pgrepl_config_reloads_total",
+               "Configuration reloads tried (SIGHUP), by result.",
+               static_cast<double>(r.failures), {{"result", "failure"}});
+}
+
 void EmitProcess(MetricSink& sink) {
   auto p = ReadProcessStats();
   if (!p) return;
@@ -161,6 +181,7 @@ std::vector<prometheus::MetricFamily> ExporterMetrics::Collect() const {
       }
     }
     EmitDiscovery(store_->Discoveries(), root);
+    EmitReloads(store_->ReloadOutcome(), root);
     root.Gauge("pgrepl_build_info",
                "Build identity of the exporter; the value is always 1.", 1,
                {{"version", Version()},

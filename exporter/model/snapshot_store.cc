@@ -51,4 +51,21 @@ std::map<std::string, SnapshotStore::Discovery> SnapshotStore::Discoveries()
   return discovery_;
 }
 
+void SnapshotStore::RecordReload(bool ok,
+                                 InstanceSnapshot::WallClock::time_point at) {
+  std::lock_guard<std::mutex> lock(mu_);
+  reloads_.last_ok = ok;
+  if (ok) {
+    reloads_.last_success = at;
+    ++reloads_.successes;
+  } else {
+    ++reloads_.failures;
+  }
+}
+
+SnapshotStore::Reloads SnapshotStore::ReloadOutcome() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return reloads_;
+}
+
 }  // namespace pgrepl

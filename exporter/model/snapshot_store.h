@@ -49,12 +49,25 @@ class SnapshotStore {
   // By cluster name.
   std::map<std::string, Discovery> Discoveries() const;
 
+  // The outcome of the configuration reloads (SIGHUP, http/reload). The
+  // configuration loaded at startup counts as a success at construction.
+  struct Reloads {
+    bool last_ok = true;
+    InstanceSnapshot::WallClock::time_point last_success;
+    uint64_t successes = 0;  // monotonic, startup not counted
+    uint64_t failures = 0;   // monotonic
+  };
+  void RecordReload(bool ok, InstanceSnapshot::WallClock::time_point at);
+  Reloads ReloadOutcome() const;
+
  private:
   mutable std::mutex mu_;
   std::map<std::pair<std::string, std::string>, Entry>
       snapshots_;                               // GUARDED_BY(mu_)
   std::map<std::string, Discovery> discovery_;  // GUARDED_BY(mu_)
   bool any_polled_ = false;                     // GUARDED_BY(mu_)
+  // GUARDED_BY(mu_). The startup configuration is the first success.
+  Reloads reloads_{.last_success = InstanceSnapshot::WallClock::now()};
 };
 
 }  // namespace pgrepl

@@ -9,6 +9,7 @@ import ctypes
 import http.client
 import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -16,7 +17,7 @@ import sys
 import tempfile
 import time
 
-from harness import EXPORTER, Exporter, log, run_tests
+from harness import EXPORTER, Exporter, Metrics, log, run_tests, wait_until
 
 DOWN_TARGET = "--primary=host=127.0.0.1 port=1 user=nobody dbname=postgres"
 PASSWORD = "correct horse battery staple"
@@ -58,6 +59,9 @@ class Pki:
         self.ca("rogue-ca")
         self.leaf("server", "ca", "subjectAltName=IP:127.0.0.1\n"
                   "extendedKeyUsage=serverAuth\n")
+        # The certificate a rotation (cert-manager's renewal) brings.
+        self.leaf("renewed", "ca", "subjectAltName=IP:127.0.0.1\n"
+                  "extendedKeyUsage=serverAuth\n")
         self.leaf("client", "ca", "extendedKeyUsage=clientAuth\n")
         self.leaf("rogue", "rogue-ca", "extendedKeyUsage=clientAuth\n")
         # Not after one day before now: openssl 3.0 takes "-days -1".
@@ -89,10 +93,10 @@ def web_exporter(web_config, args=(), env=None):
     return e
 
 
-def tls_section(client_auth=None, extra=""):
+def tls_section(client_auth=None, extra="", cert="server", key=None):
     out = ("tls_server_config:\n"
-           f"  cert_file: {pki.path('server.crt')}\n"
-           f"  key_file: {pki.path('server.key')}\n")
+           f"  cert_file: {pki.path(cert + '.crt')}\n"
+           f"  key_file: {pki.path((key or cert) + '.key')}\n")
     if client_auth:
         out += f"  client_auth_type: {client_auth}\n"
         out += f"  client_ca_file: {pki.path('ca.crt')}\n"
@@ -276,6 +280,102 @@ def test_bad_web_config_exits_2():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def served_certificate(e):
+    """The DER certificate a new TLS connection to the exporter presents."""
+    ctx = ssl.create_default_context(cafile=pki.path("ca.crt"))
+    with socket.create_connection(("127.0.0.1", e.port), 5) as raw:
+        with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+            return s.getpeercert(binary_form=True)
+
+
+def der(name):
+    with open(pki.path(f"{name}.crt")) as f:
+        return ssl.PEM_cert_to_DER_cert(f.read())
+
+
+def basic(user, password):
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def test_sighup_reloads_certificate_and_users():
+    """SIGHUP re-reads --web.config.file: new connections get the renewed
+    certificate and the new users, without a restart. A config that fails
+    to load keeps the previous one, logs an error and sets
+    pgrepl_config_last_reload_successful to 0."""
+    bob = "bob's new password"
+    with web_exporter(tls_section() +
+                      f"basic_auth_users:\n  alice: '{bcrypt(PASSWORD)}'\n") as e:
+        web = e.args[-1].split("=", 1)[1]
+        alice_h, bob_h = basic("alice", PASSWORD), basic("bob", bob)
+        assert served_certificate(e) == der("server")
+        assert https(e, headers=alice_h)[0] == 200
+
+        def write(text):
+            with open(web + ".new", "w") as f:
+                f.write(text)
+            os.chmod(web + ".new", 0o600)
+            os.replace(web + ".new", web)  # as a Secret volume swaps files
+
+        def metrics():
+            code, body, _ = https(e, "/metrics", headers=bob_h)
+            assert code == 200, code
+            return Metrics(body)
+
+        def hup_and_wait(message, count):
+            os.kill(e.proc.pid, signal.SIGHUP)
+            wait_until(lambda: e.log().count(message) >= count, 10,
+                       what=f"log line {message!r}")
+            assert e.proc.poll() is None, "SIGHUP ended the process"
+
+        write(tls_section(cert="renewed") + f"basic_auth_users:\n  bob: '{bcrypt(bob)}'\n")
+        t0 = time.monotonic()
+        hup_and_wait("web config reloaded", 1)
+        log(f"reload applied in {(time.monotonic() - t0) * 1000:.0f} ms")
+        assert served_certificate(e) == der("renewed"), "old certificate served"
+        assert https(e, headers=bob_h)[0] == 200
+        assert https(e, headers=alice_h)[0] == 401
+        m = metrics()
+        assert m.get("pgrepl_config_last_reload_successful") == 1
+        assert m.get("pgrepl_config_reloads_total", result="success") == 1
+        assert m.get("pgrepl_config_reloads_total", result="failure") == 0
+        loaded_at = m.get("pgrepl_config_last_reload_success_timestamp_seconds")
+        assert abs(loaded_at - time.time()) < 60, loaded_at
+
+        bad = [
+            (tls_section(cert="renewed", key="server"), "does not match"),
+            ("tls_server_config: [", "not valid YAML"),
+            (f"basic_auth_users:\n  bob: '{bcrypt(bob)}'\n", "needs a restart"),
+        ]
+        for n, (text, cause) in enumerate(bad, start=1):
+            write(text)
+            hup_and_wait("web config reload failed", n)
+            failed = [l for l in e.log().splitlines()
+                      if "web config reload failed" in l][-1]
+            assert cause in failed, (cause, failed)
+            assert served_certificate(e) == der("renewed")
+            assert https(e, headers=bob_h)[0] == 200
+            m = metrics()
+            assert m.get("pgrepl_config_last_reload_successful") == 0
+            assert m.get("pgrepl_config_reloads_total", result="failure") == n
+            assert m.get("pgrepl_config_last_reload_success_timestamp_seconds") \
+                == loaded_at
+            log(f"bad config {n} kept the old one: {cause}")
+        assert bob not in e.log() and PASSWORD not in e.log()
+
+
+def test_sighup_without_web_config_keeps_running():
+    with Exporter(None, [DOWN_TARGET]) as e:
+        os.kill(e.proc.pid, signal.SIGHUP)
+        wait_until(lambda: "nothing to reload" in e.log(), 10,
+                   what="the SIGHUP log line")
+        assert e.proc.poll() is None, "SIGHUP ended the process"
+        assert e.get("/healthz")[0] == 200
+        m = e.scrape()
+        assert m.get("pgrepl_config_reloads_total", result="success") == 1
+        assert m.get("pgrepl_config_last_reload_successful") == 1
+
+
 def test_secret_files_readable_by_others_warn():
     """One warning per secret file that group or others can read: the web
     config, the TLS key and PGREPL_PASSWORD_FILE. Not fatal; none when
@@ -323,6 +423,8 @@ def main():
             test_basic_auth,
             test_bad_web_config_exits_2,
             test_secret_files_readable_by_others_warn,
+            test_sighup_reloads_certificate_and_users,
+            test_sighup_without_web_config_keeps_running,
         ])
 
 

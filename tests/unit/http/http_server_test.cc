@@ -17,6 +17,7 @@
 #include "exporter/collector/collector.h"
 #include "exporter/metrics/exporter_metrics.h"
 #include "exporter/model/snapshot_store.h"
+#include "tests/unit/testing/bcrypt_hash.h"
 
 namespace pgrepl {
 namespace {
@@ -259,6 +260,43 @@ TEST(HttpServer, BadCertificateIsAStartupError) {
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("/nonexistent/cert.pem"), std::string::npos)
       << s.message();
+}
+
+TEST_F(HttpServerTest, ReloadSwapsBasicAuthUsersForNewRequests) {
+  HttpOptions o;
+  o.web.basic_auth_users["alice"] = BcryptHash("secret");
+  Start(o);
+  const std::string alice = "Authorization: Basic YWxpY2U6c2VjcmV0\r\n";
+  const std::string bob = "Authorization: Basic Ym9iOmh1bnRlcjI=\r\n";
+  EXPECT_EQ(Get(port_, "/healthz", "GET", alice).status, 200);
+  EXPECT_EQ(Get(port_, "/healthz", "GET", bob).status, 401);
+
+  WebConfig next;
+  next.basic_auth_users["bob"] = BcryptHash("hunter2");
+  Status s = server_->Reload(next);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(Get(port_, "/healthz", "GET", bob).status, 200);
+  // alice's earlier success was cached by the old users' BasicAuth; the
+  // new one starts empty, so she is refused at once.
+  EXPECT_EQ(Get(port_, "/healthz", "GET", alice).status, 401);
+
+  ASSERT_TRUE(server_->Reload(WebConfig{}).ok());
+  EXPECT_EQ(Get(port_, "/healthz").status, 200) << "no users: no auth";
+}
+
+TEST_F(HttpServerTest, ReloadCannotSwitchTlsOnAndChangesNothing) {
+  HttpOptions o;
+  o.web.basic_auth_users["alice"] = BcryptHash("secret");
+  Start(o);
+  WebConfig next;
+  next.tls = TlsServerConfig{};
+  next.tls->cert_file = "/nonexistent/cert.pem";
+  next.tls->key_file = "/nonexistent/key.pem";
+  Status s = server_->Reload(next);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("needs a restart"), std::string::npos)
+      << s.message();
+  EXPECT_EQ(Get(port_, "/healthz").status, 401) << "alice's config stays";
 }
 
 }  // namespace

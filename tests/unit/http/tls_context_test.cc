@@ -2,6 +2,8 @@
 #include "exporter/http/tls_context.h"
 
 #include <gtest/gtest.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -10,6 +12,7 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
 
 namespace pgrepl {
 namespace {
@@ -78,6 +81,57 @@ class TempCert {
 };
 
 SSL_CTX* Ctx(const TlsContext& t) { return static_cast<SSL_CTX*>(t.ssl_ctx()); }
+
+// One in-memory handshake of a fresh client (no verification, TLS 1.2 at
+// most when `client_max_tls12`) against a server SSL made from `server`.
+// Returns the certificate the client saw (owned by the caller), or nullptr
+// when the handshake failed.
+X509* HandshakeServerCert(const TlsContext& server,
+                          bool client_max_tls12 = false) {
+  SSL_CTX* client_ctx = SSL_CTX_new(TLS_client_method());
+  if (client_max_tls12)
+    SSL_CTX_set_max_proto_version(client_ctx, TLS1_2_VERSION);
+  SSL_CTX_set_verify(client_ctx, SSL_VERIFY_NONE, nullptr);
+  SSL* client = SSL_new(client_ctx);
+  SSL* srv = SSL_new(Ctx(server));
+  BIO *client_io = nullptr, *server_io = nullptr;
+  BIO_new_bio_pair(&client_io, 0, &server_io, 0);
+  SSL_set_bio(client, client_io, client_io);
+  SSL_set_bio(srv, server_io, server_io);
+  SSL_set_connect_state(client);
+  SSL_set_accept_state(srv);
+  bool client_done = false, server_done = false, failed = false;
+  for (int round = 0; round < 20 && !(client_done && server_done) && !failed;
+       ++round) {
+    for (auto [ssl, done] :
+         {std::pair{client, &client_done}, std::pair{srv, &server_done}}) {
+      if (*done) continue;
+      int rc = SSL_do_handshake(ssl);
+      if (rc == 1) {
+        *done = true;
+      } else {
+        int err = SSL_get_error(ssl, rc);
+        if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+          failed = true;
+        }
+      }
+    }
+  }
+  X509* seen = (client_done && server_done && !failed)
+                   ? SSL_get1_peer_certificate(client)
+                   : nullptr;
+  ERR_clear_error();
+  SSL_free(client);
+  SSL_free(srv);
+  SSL_CTX_free(client_ctx);
+  return seen;
+}
+
+// True when `seen` is the certificate `context` was loaded with.
+bool Serves(X509* seen, const TlsContext& context) {
+  return seen != nullptr &&
+         X509_cmp(seen, SSL_CTX_get0_certificate(Ctx(context))) == 0;
+}
 
 TEST(TlsContext, DefaultsToTls12AndNoClientCert) {
   TempCert cert;
@@ -197,6 +251,53 @@ TEST(TlsContext, EncryptedKeyFailsWithoutPrompting) {
 TEST(TlsContext, CivetwebFindsOpenSslThroughTheCompatLibraries) {
   Status s = TlsContext::CheckCivetwebCompat();
   EXPECT_TRUE(s.ok()) << s.message();
+}
+
+TEST(TlsContext, RotationMovesNewHandshakesToTheNextCertificate) {
+  TempCert first, second;
+  auto front = TlsContext::Create(first.Config());
+  auto next = TlsContext::Create(second.Config());
+  ASSERT_TRUE(front.ok() && next.ok());
+  TlsContext& f = *front.value();
+  const TlsContext& n = *next.value();
+  f.EnableRotation();
+
+  X509* seen = HandshakeServerCert(f);
+  EXPECT_TRUE(Serves(seen, f)) << "before any rotation";
+  X509_free(seen);
+
+  f.Rotate(std::move(next).value());
+  seen = HandshakeServerCert(f);
+  EXPECT_TRUE(Serves(seen, n)) << "after the rotation";
+  EXPECT_FALSE(Serves(seen, f));
+  X509_free(seen);
+}
+
+TEST(TlsContext, RotationAppliesTheNextVersionAndClientCertPolicy) {
+  TempCert first, second;
+  auto front = TlsContext::Create(first.Config());
+  ASSERT_TRUE(front.ok());
+  TlsContext& f = *front.value();
+  f.EnableRotation();
+
+  TlsServerConfig tls13 = second.Config();
+  tls13.min_version = TlsVersion::kTls13;
+  auto next = TlsContext::Create(tls13);
+  ASSERT_TRUE(next.ok());
+  X509* seen = HandshakeServerCert(f, /*client_max_tls12=*/true);
+  EXPECT_NE(seen, nullptr) << "TLS 1.2 is accepted before the rotation";
+  X509_free(seen);
+  f.Rotate(std::move(next).value());
+  EXPECT_EQ(HandshakeServerCert(f, /*client_max_tls12=*/true), nullptr)
+      << "the rotated context's min_version TLS13 refuses a TLS 1.2 client";
+
+  TlsServerConfig require = second.Config();
+  require.client_auth = ClientAuth::kRequireAnyClientCert;
+  auto requiring = TlsContext::Create(require);
+  ASSERT_TRUE(requiring.ok());
+  f.Rotate(std::move(requiring).value());
+  EXPECT_EQ(HandshakeServerCert(f), nullptr)
+      << "a client without a certificate is refused after the rotation";
 }
 
 }  // namespace

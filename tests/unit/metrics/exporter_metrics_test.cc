@@ -315,7 +315,9 @@ std::string MaskLabel(std::string line, const std::string& name) {
 // rename or a vanished series still shows:
 //   - process_* samples: the value;
 //   - pgrepl_build_info: the version, revision and libpq_version labels;
-//   - pgrepl_last_poll_success_age_seconds: the value (computed from now).
+//   - pgrepl_last_poll_success_age_seconds: the value (computed from now);
+//   - pgrepl_config_last_reload_success_timestamp_seconds: the value (the
+//     store's construction time).
 std::string Mask(const std::string& text) {
   std::istringstream in(text);
   std::string out, line;
@@ -323,7 +325,8 @@ std::string Mask(const std::string& text) {
     if (!line.empty() && line[0] != '#') {
       const std::string name = line.substr(0, line.find_first_of("{ "));
       if (name.rfind("process_", 0) == 0 ||
-          name == "pgrepl_last_poll_success_age_seconds") {
+          name == "pgrepl_last_poll_success_age_seconds" ||
+          name == "pgrepl_config_last_reload_success_timestamp_seconds") {
         line = MaskValue(line);
       } else if (name == "pgrepl_build_info") {
         for (const char* label : {"version", "revision", "libpq_version"}) {
@@ -595,6 +598,33 @@ TEST_F(ExporterMetricsTest, RemovedInstanceLosesItsSeriesOnNextCollect) {
       Value(after, "pgrepl_cluster_replicas_streaming", {{"cluster", "main"}}),
       0);
   EXPECT_NE(Render(before), Render(after));
+}
+
+TEST_F(ExporterMetricsTest, ReloadOutcomeKeepsLastSuccessTimeThroughAFailure) {
+  auto fams = Collect();
+  EXPECT_EQ(Value(fams, "pgrepl_config_last_reload_successful", {}), 1);
+  EXPECT_EQ(CounterValue(fams, "pgrepl_config_reloads_total",
+                         {{"result", "success"}}),
+            0);
+
+  const auto ok_at = InstanceSnapshot::WallClock::time_point(
+      std::chrono::seconds(1'800'000'000));
+  store_.RecordReload(true, ok_at);
+  store_.RecordReload(false, ok_at + std::chrono::seconds(90));
+  fams = Collect();
+  EXPECT_EQ(Value(fams, "pgrepl_config_last_reload_successful", {}), 0);
+  EXPECT_EQ(
+      Value(fams, "pgrepl_config_last_reload_success_timestamp_seconds", {}),
+      1'800'000'000);
+  EXPECT_EQ(CounterValue(fams, "pgrepl_config_reloads_total",
+                         {{"result", "success"}}),
+            1);
+  EXPECT_EQ(CounterValue(fams, "pgrepl_config_reloads_total",
+                         {{"result", "failure"}}),
+            1);
+
+  store_.RecordReload(true, ok_at + std::chrono::seconds(120));
+  EXPECT_EQ(Value(Collect(), "pgrepl_config_last_reload_successful", {}), 1);
 }
 
 }  // namespace
