@@ -80,6 +80,13 @@ int main(int argc, char** argv) {
                    {"instance", t.name},
                    {"conninfo", pgrepl::RedactConninfo(t.conninfo)}});
     }
+    if (!config.sidecar_primary.conninfo.empty()) {
+      pgrepl::Log(spdlog::level::info, "sidecar primary watch",
+                  {{"cluster", c.name},
+                   {"instance", config.sidecar_primary.name},
+                   {"conninfo",
+                    pgrepl::RedactConninfo(config.sidecar_primary.conninfo)}});
+    }
     if (!c.discovery.host.empty()) {
       pgrepl::Log(spdlog::level::info, "replica discovery",
                   {{"cluster", c.name},

@@ -92,6 +92,15 @@ Status Validate(const Config& config) {
   if (config.log_format != "logfmt" && config.log_format != "json") {
     return Status::Invalid("--log.format must be logfmt or json");
   }
+  if (!config.sidecar_primary.conninfo.empty()) {
+    if (!config.sidecar) {
+      return Status::Invalid("--sidecar.primary needs --sidecar");
+    }
+    auto parsed = ParseConninfo(config.sidecar_primary.conninfo);
+    Status s =
+        parsed.ok() ? CheckConninfoValues(parsed.value()) : parsed.status();
+    if (!s.ok()) return Status::Invalid("--sidecar.primary: " + s.message());
+  }
   if (config.sidecar) {
     size_t instances = 0;
     bool discovery = false;

@@ -60,6 +60,11 @@ struct Config {
   // health checks (/primary, /replica, /read-only) use when a request
   // names none.
   bool sidecar = false;
+  // --sidecar.primary: in sidecar mode, the primary as the applications
+  // reach it (DB_HOST, the write endpoint). Polled with one short query per
+  // poll, for lag against the primary and the rule for reads without a
+  // primary (docs/http.md). Empty conninfo: not watched.
+  InstanceTarget sidecar_primary;
   // --health.replica-max-lag: the lag limit of /replica and /read-only
   // when a request gives no max_lag, and of the status page's colours.
   LagLimit health_replica_max_lag;  // default 5s

@@ -54,6 +54,7 @@ struct RawFlags {
   std::string connect_timeout;
   std::string reconnect_backoff_max;
   std::string replica_max_lag;
+  std::string sidecar_primary;
   bool version = false;
 };
 
@@ -97,6 +98,9 @@ void DefineFlags(CLI::App* app, RawFlags* raw, Config* cfg) {
   app->add_flag(
       "--sidecar", cfg->sidecar,
       "watch exactly one local instance; health checks default to it");
+  app->add_option("--sidecar.primary", raw->sidecar_primary,
+                  "with --sidecar: conninfo or URI of the primary as clients "
+                  "reach it (DB_HOST); one short query per poll");
   app->add_option("--health.replica-max-lag", raw->replica_max_lag,
                   "lag limit of /replica and /read-only without ?max_lag=: a "
                   "duration (5s) or a size (16MB) (default 5s)");
@@ -190,6 +194,18 @@ Status AddFlagTargets(const RawFlags& raw, Config* cfg) {
     }
   }
   cfg->clusters.push_back(std::move(c));
+  return Status::Ok();
+}
+
+// --sidecar.primary, where given.
+Status SetSidecarPrimary(const RawFlags& raw, Config* cfg) {
+  if (raw.sidecar_primary.empty()) return Status::Ok();
+  auto parsed = ParseConninfo(raw.sidecar_primary);
+  if (!parsed.ok()) {
+    return Status::Invalid("--sidecar.primary: " + parsed.status().message());
+  }
+  cfg->sidecar_primary = {TargetName(parsed.value()), raw.sidecar_primary,
+                          true};
   return Status::Ok();
 }
 
@@ -310,6 +326,7 @@ Result<CommandLine> ParseCommandLineUnchecked(int argc, const char* const* argv,
   if (s.ok()) s = SetReplicaMaxLag(raw, &cfg);
   if (s.ok()) s = SetWebConfig(&cfg);
   if (s.ok()) s = AddFlagTargets(raw, &cfg);
+  if (s.ok()) s = SetSidecarPrimary(raw, &cfg);
   if (s.ok()) s = AddConfigFileTargets(raw, &cfg);
   if (s.ok()) s = AddEnvironmentTargets(env, raw.cluster, &cfg);
   if (s.ok()) s = SetPassword(env, &cfg);

@@ -28,6 +28,19 @@ HealthVerdict Verdict(bool ok, const InstanceSnapshot& s,
 
 HealthVerdict DecideReplica(const InstanceSnapshot& s, const LagWindow& recent,
                             const LagLimit& limit, const HealthPolicy& policy) {
+  if (s.serving_without_primary) {
+    char age[64] = "";
+    if (s.primary_last_seen_age_seconds) {
+      std::snprintf(age, sizeof age, " %.1fs ago",
+                    *s.primary_last_seen_age_seconds);
+    }
+    return Verdict(true, s,
+                   std::string("serving without primary: no primary is "
+                               "reachable, and this replica has replayed "
+                               "everything the primary had written when last "
+                               "seen") +
+                       age);
+  }
   switch (s.replica_state()) {
     case ReplicaState::kNoReceiver:
       return Verdict(false, s,

@@ -62,6 +62,8 @@ json InstanceJson(const InstanceStatus& i) {
           {"lag_state", LagBandName(i.lag_band)},
           {"wal_receiver", receiver},
           {"replay_paused", OrNull(i.replay_paused)},
+          {"primary_reachable", OrNull(i.primary_reachable)},
+          {"serving_without_primary", i.serving_without_primary},
           {"server_version_num", OrNull(i.server_version_num)},
           {"timeline", OrNull(i.timeline)},
           {"last_poll", TimeOrNull(i.last_poll)},

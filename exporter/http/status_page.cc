@@ -110,9 +110,24 @@ std::string LagCell(const InstanceStatus& i) {
   return out;
 }
 
+// Sidecar with --sidecar.primary: the primary's reachability, and the
+// state of serving reads without a primary.
+std::string PrimaryReachNote(const InstanceStatus& i) {
+  if (i.serving_without_primary) {
+    return "<br><span class=\"warn-text\">serving without primary: caught "
+           "up with the last primary seen</span>";
+  }
+  if (i.primary_reachable && !*i.primary_reachable) {
+    return "<br><span class=\"err\">primary not reachable</span>";
+  }
+  return "";
+}
+
 std::string ReceiverCell(const InstanceStatus& i) {
   if (i.role != Role::kReplica) return "<span class=\"muted\">&mdash;</span>";
-  if (!i.wal_receiver) return "<span class=\"err\">not running</span>";
+  if (!i.wal_receiver) {
+    return "<span class=\"err\">not running</span>" + PrimaryReachNote(i);
+  }
   const auto& w = *i.wal_receiver;
   std::string cls =
       i.replica_state == ReplicaState::kStreaming ? "" : " class=\"err\"";
@@ -123,7 +138,7 @@ std::string ReceiverCell(const InstanceStatus& i) {
   }
   if (i.replay_paused && *i.replay_paused)
     out += "<br><span class=\"err\">replay paused</span>";
-  return out;
+  return out + PrimaryReachNote(i);
 }
 
 std::string SlotsCell(const InstanceStatus& i) {

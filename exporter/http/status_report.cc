@@ -67,6 +67,8 @@ InstanceStatus StatusOf(const SnapshotStore::Entry& entry,
   SetLag(s, policy.default_limit, &out);
   if (out.role == Role::kReplica) out.wal_receiver = s.wal_receiver;
   if (s.recovery) out.replay_paused = s.recovery->replay_paused;
+  out.primary_reachable = s.primary_reachable;
+  out.serving_without_primary = s.serving_without_primary;
   out.server_version_num = s.server_version_num;
   out.timeline = s.timeline;
   if (s.polled) out.last_poll = s.polled_at;

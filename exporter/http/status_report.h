@@ -42,6 +42,9 @@ struct InstanceStatus {
   double lag_fraction = 0;  // lag / limit, for the bar; 1 when unknown
   std::optional<WalReceiverInfo> wal_receiver;  // replicas
   std::optional<bool> replay_paused;
+  // Sidecar with --sidecar.primary (docs/http.md, reads without a primary).
+  std::optional<bool> primary_reachable;
+  bool serving_without_primary = false;
   std::optional<int> server_version_num;
   std::optional<uint32_t> timeline;
   std::optional<InstanceSnapshot::WallClock::time_point> last_poll;

@@ -76,7 +76,21 @@ void EmitDerived(const InstanceSnapshot& s, MetricSink& sink) {
                "Times the instance's timeline changed while the exporter "
                "watched.",
                static_cast<double>(s.timeline_changes));
+  if (s.primary_reachable) {
+    sink.Gauge("pgrepl_primary_reachable",
+               "Sidecar with --sidecar.primary: 1 when the primary as "
+               "clients reach it answered as a writable primary at its latest "
+               "poll.",
+               *s.primary_reachable ? 1 : 0);
+  }
   if (s.role() != Role::kReplica) return;
+  if (s.primary_reachable) {
+    sink.Gauge("pgrepl_replica_serving_without_primary",
+               "1 while no primary is reachable and this replica, having "
+               "replayed everything the primary wrote before it was last "
+               "seen, keeps passing /replica.",
+               s.serving_without_primary ? 1 : 0);
+  }
   if (s.replica_lag_seconds) {
     sink.Gauge("pgrepl_replica_lag_seconds",
                "How long ago the primary wrote the oldest WAL this replica "

@@ -60,4 +60,25 @@ std::optional<PositionHistory::Behind> PositionHistory::Estimate(
   return b;
 }
 
+std::optional<PositionHistory::Sample> PositionHistory::Latest() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (samples_.empty()) return std::nullopt;
+  return samples_.back();
+}
+
+void PrimaryReach::Record(bool reached, Clock::time_point now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!reached && (state_.reachable || !state_.watched)) {
+    state_.unreachable_since = now;
+  }
+  if (reached) state_.unreachable_since.reset();
+  state_.watched = true;
+  state_.reachable = reached;
+}
+
+PrimaryReach::State PrimaryReach::Get() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return state_;
+}
+
 }  // namespace pgrepl

@@ -50,11 +50,14 @@ class PositionHistory {
   std::optional<Behind> Estimate(uint64_t applied, Clock::time_point now,
                                  Clock::duration max_age) const;
 
- private:
   struct Sample {
     Clock::time_point t;
     uint64_t position;
   };
+  // The latest sample, however old; nullopt before the first.
+  std::optional<Sample> Latest() const;
+
+ private:
   const Progress progress_;
   const size_t capacity_;
   mutable std::mutex mu_;
@@ -62,11 +65,35 @@ class PositionHistory {
   std::deque<Sample> samples_;  // GUARDED_BY(mu_), ascending in t and position
 };
 
+// Whether the primary a sidecar watches (--sidecar.primary, the write
+// endpoint) answered as a writable primary at its latest poll. Written by
+// that watch's poller, read by the local replica's. Thread-safe.
+class PrimaryReach {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  struct State {
+    bool watched = false;    // a primary watch exists and has polled
+    bool reachable = false;  // its latest poll reached a writable primary
+    // Since when it has not (reachable == false only).
+    std::optional<Clock::time_point> unreachable_since;
+  };
+
+  void Record(bool reached, Clock::time_point now);
+  State Get() const;
+
+ private:
+  mutable std::mutex mu_;
+  State state_;  // GUARDED_BY(mu_)
+};
+
 // What the pollers of one cluster share: the primary's WAL positions and
-// heartbeat writes, timed on the exporter's clock. Thread-safe.
+// heartbeat writes, timed on the exporter's clock, and whether the watched
+// primary is reachable. Thread-safe.
 struct ClusterHistory {
   PositionHistory wal{PositionHistory::Progress::kContinuous};
   PositionHistory heartbeat{PositionHistory::Progress::kDiscrete};
+  PrimaryReach primary_reach;
 };
 
 }  // namespace pgrepl

@@ -96,6 +96,18 @@ struct InstanceSnapshot {
   LagHistogram replica_lag_histogram;           // every poll's lag, monotonic
   std::optional<double> heartbeat_lag_seconds;  // --heartbeat only
 
+  // Reads without a primary (docs/http.md), in sidecar mode with
+  // --sidecar.primary; nullopt otherwise. Whether the watched primary
+  // answered as a writable primary at its latest poll, and the position
+  // and time it was last seen at.
+  std::optional<bool> primary_reachable;
+  std::optional<uint64_t> primary_last_seen_lsn;
+  std::optional<double> primary_last_seen_age_seconds;
+  // A replica that has replayed everything the primary had written when
+  // last seen, while no primary is reachable and its own stream is down:
+  // it serves reads (http/health), in a state of its own.
+  bool serving_without_primary = false;
+
   // Role and timeline history, monotonic while the exporter runs.
   std::optional<uint32_t> timeline;  // current timeline, primary or replica
   uint64_t role_changes = 0;
@@ -118,6 +130,10 @@ struct InstanceSnapshot {
     replica_lag_seconds.reset();
     replica_lag_bytes.reset();
     heartbeat_lag_seconds.reset();
+    primary_reachable.reset();
+    primary_last_seen_lsn.reset();
+    primary_last_seen_age_seconds.reset();
+    serving_without_primary = false;
     readings.clear();
   }
 

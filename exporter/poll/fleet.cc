@@ -4,6 +4,7 @@
 #include <set>
 
 #include "exporter/base/logging.h"
+#include "exporter/collector/pg_is_in_recovery.h"
 
 namespace pgrepl {
 
@@ -23,6 +24,15 @@ Fleet::Fleet(const Config& config,
       static_pollers_.push_back(std::make_unique<Poller>(
           cluster.name, target, false, options, collectors_, history.get(),
           store_, sessions_));
+    }
+    if (config_.sidecar && !config_.sidecar_primary.conninfo.empty()) {
+      // One short query per poll: the role and WAL position statement.
+      watch_collectors_.push_back(std::make_unique<PgIsInRecoveryCollector>());
+      auto watch = options;
+      watch.primary_watch = true;
+      static_pollers_.push_back(std::make_unique<Poller>(
+          cluster.name, config_.sidecar_primary, false, watch,
+          &watch_collectors_, history.get(), store_, sessions_));
     }
     if (!cluster.discovery.host.empty()) {
       auto d = std::make_unique<DiscoveryState>();

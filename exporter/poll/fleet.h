@@ -77,6 +77,8 @@ class Fleet {
   // Built by the constructor, never resized afterwards.
   std::map<std::string, std::unique_ptr<ClusterHistory>> histories_;
   std::vector<std::unique_ptr<Poller>> static_pollers_;
+  // --sidecar.primary's poller runs the role collector only.
+  std::vector<std::unique_ptr<Collector>> watch_collectors_;
   std::vector<std::unique_ptr<DiscoveryState>> discovery_;
 
   std::mutex mu_;

@@ -34,8 +34,8 @@ double Seconds(Clock::duration d) {
 }  // namespace
 
 Poller::Options Poller::OptionsFrom(const Config& c) {
-  return {c.poll_interval, c.poll_timeout, c.connect_timeout,
-          c.reconnect_backoff_max, c.password};
+  return {c.poll_interval,         c.poll_timeout, c.connect_timeout,
+          c.reconnect_backoff_max, c.password,     false};
 }
 
 Poller::Poller(std::string cluster, InstanceTarget target, bool discovered,
@@ -71,7 +71,9 @@ void Poller::RequestStop() {
 }
 
 void Poller::Start() {
-  store_->Publish(std::make_shared<const InstanceSnapshot>(s_));
+  if (!options_.primary_watch) {
+    store_->Publish(std::make_shared<const InstanceSnapshot>(s_));
+  }
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -191,6 +193,11 @@ void Poller::PollOnce(Clock::time_point start) {
     }
   }
   s_.poll_duration_seconds = Seconds(Clock::now() - start);
+  if (options_.primary_watch) {
+    history_->primary_reach.Record(s_.up && s_.role() == Role::kPrimary,
+                                   Clock::now());
+    return;
+  }
   store_->Publish(std::make_shared<const InstanceSnapshot>(s_));
 }
 
@@ -262,6 +269,28 @@ void Poller::Derive() {
   if (s_.replica_state() != ReplicaState::kUnknown) {
     DeriveReplicaLag(now, keep_source);
   }
+  DeriveWithoutPrimary(now);
+}
+
+void Poller::DeriveWithoutPrimary(Clock::time_point now) {
+  const PrimaryReach::State reach = history_->primary_reach.Get();
+  if (!reach.watched) return;
+  s_.primary_reachable = reach.reachable;
+  const auto last = history_->wal.Latest();
+  if (last) {
+    s_.primary_last_seen_lsn = last->position;
+    s_.primary_last_seen_age_seconds = Seconds(now - last->t);
+  }
+  // The rule for reads without a primary: nothing can have committed
+  // since the primary was last seen, and this replica has replayed all of
+  // it. A replica still streaming is judged by its lag as usual; one whose
+  // stream is down while the primary is reachable is stale.
+  const ReplicaState state = s_.replica_state();
+  const auto& replay = s_.recovery->replay_lsn;
+  s_.serving_without_primary = !reach.reachable &&
+                               (state == ReplicaState::kNoReceiver ||
+                                state == ReplicaState::kNotStreaming) &&
+                               last && replay && *replay >= last->position;
 }
 
 }  // namespace pgrepl

@@ -33,6 +33,10 @@ class Poller {
   struct Options {
     std::chrono::milliseconds interval, timeout, connect_timeout, backoff_max;
     std::string password;  // secret; see Config::password
+    // A sidecar's watch of the primary (--sidecar.primary): it publishes
+    // no snapshot, and records in the cluster's history whether the
+    // target answered as a writable primary, and its WAL position.
+    bool primary_watch = false;
   };
   static Options OptionsFrom(const Config& config);
 
@@ -76,6 +80,9 @@ class Poller {
   void Derive();
   // Replica lag from the cluster's WAL history; feeds the histogram.
   void DeriveReplicaLag(Clock::time_point now, Clock::duration keep_source);
+  // Sidecar with --sidecar.primary: the primary's reachability and the
+  // rule for serving reads without a primary.
+  void DeriveWithoutPrimary(Clock::time_point now);
   void RecordFailure(const Status& st);
   Clock::duration KeepSource() const;
 

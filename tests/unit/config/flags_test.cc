@@ -293,6 +293,29 @@ TEST(Flags, SidecarNeedsExactlyOneInstance) {
   EXPECT_FALSE(Parse({"--primary=host=a"}).value().config.sidecar);
 }
 
+TEST(Flags, SidecarPrimaryIsTheWatchedWriteEndpoint) {
+  auto ok = Parse({"--replica=host=127.0.0.1 port=5432", "--sidecar",
+                   "--sidecar.primary=host=postgres-primary port=5432 "
+                   "user=mon password=s3cret dbname=postgres"});
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  const InstanceTarget& p = ok.value().config.sidecar_primary;
+  EXPECT_EQ(p.name, "postgres-primary:5432");
+  EXPECT_TRUE(p.configured_primary);
+  EXPECT_EQ(ok.value().config.clusters.size(), 1u) << "not a second target";
+
+  auto no_sidecar = Parse({"--replica=host=a", "--sidecar.primary=host=p"});
+  ASSERT_FALSE(no_sidecar.ok());
+  EXPECT_EQ(no_sidecar.status().message(), "--sidecar.primary needs --sidecar");
+
+  auto bad = Parse({"--replica=host=a", "--sidecar",
+                    "--sidecar.primary=host=p port=x password=s3cret"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("--sidecar.primary"), std::string::npos)
+      << bad.status().message();
+  EXPECT_EQ(bad.status().message().find("s3cret"), std::string::npos)
+      << bad.status().message();
+}
+
 TEST(Flags, HealthReplicaMaxLag) {
   auto def = Parse({"--primary=host=a"});
   ASSERT_TRUE(def.ok());

@@ -143,6 +143,32 @@ TEST(Health, BrokenStreamFailsWhateverTheLagSays) {
   EXPECT_FALSE(Decide(HealthCheck::kReadOnly, Replica(0, 0, "starting")).ok);
 }
 
+TEST(Health, ServingWithoutPrimaryPassesWithItsOwnReason) {
+  // The stream is down and the lag (time since last caught up) is over
+  // the limit, but no primary is reachable and the replica had replayed
+  // all the primary wrote: reads cannot be stale.
+  InstanceSnapshot r = Replica(12.0, 0, nullptr);
+  r.primary_reachable = false;
+  r.primary_last_seen_age_seconds = 12.3;
+  r.serving_without_primary = true;
+  for (HealthCheck check : {HealthCheck::kReplica, HealthCheck::kReadOnly}) {
+    HealthVerdict v = Decide(check, r, Seconds(1), {kNaN, 40.0});
+    EXPECT_TRUE(v.ok) << v.reason;
+    EXPECT_NE(v.reason.find("serving without primary"), std::string::npos)
+        << v.reason;
+    EXPECT_NE(v.reason.find("12.3s ago"), std::string::npos) << v.reason;
+  }
+  EXPECT_FALSE(Decide(HealthCheck::kPrimary, r).ok);
+
+  // The same replica while the primary is reachable: a broken stream.
+  r.primary_reachable = true;
+  r.serving_without_primary = false;
+  HealthVerdict stale = Decide(HealthCheck::kReplica, r);
+  EXPECT_FALSE(stale.ok);
+  EXPECT_NE(stale.reason.find("not running"), std::string::npos)
+      << stale.reason;
+}
+
 TEST(Health, DownOrUnpolledOrStaleFailsEverything) {
   InstanceSnapshot down = Primary();
   down.up = false;

@@ -627,5 +627,19 @@ TEST_F(ExporterMetricsTest, ReloadOutcomeKeepsLastSuccessTimeThroughAFailure) {
   EXPECT_EQ(Value(Collect(), "pgrepl_config_last_reload_successful", {}), 1);
 }
 
+TEST_F(ExporterMetricsTest, SidecarPrimaryReachAndServingWithoutPrimary) {
+  const Labels me = {{"instance", "pg-replica-1"}};
+  EXPECT_EQ(Count(Collect(), "pgrepl_primary_reachable"), 0u)
+      << "only with --sidecar.primary";
+  InstanceSnapshot s = StreamingReplica();
+  s.primary_reachable = false;
+  s.serving_without_primary = true;
+  store_.Publish(std::make_shared<const InstanceSnapshot>(s));
+  auto fams = Collect();
+  EXPECT_EQ(Value(fams, "pgrepl_primary_reachable", me), 0);
+  EXPECT_EQ(Value(fams, "pgrepl_replica_serving_without_primary", me), 1);
+  EXPECT_EQ(Count(fams, "pgrepl_replica_serving_without_primary"), 1u);
+}
+
 }  // namespace
 }  // namespace pgrepl

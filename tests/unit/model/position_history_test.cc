@@ -271,5 +271,42 @@ TEST(PositionHistoryDiscrete, SinceIsTheFirstUnseenWrite) {
   EXPECT_TRUE(b->caught_up);
 }
 
+TEST(PositionHistory, LatestIsTheNewestSampleHoweverOld) {
+  PositionHistory h;
+  EXPECT_FALSE(h.Latest().has_value());
+  const auto t0 = PositionHistory::Clock::time_point(std::chrono::hours(1));
+  h.Record("p", t0, 100, std::chrono::seconds(5));
+  h.Record("p", t0 + std::chrono::seconds(1), 250, std::chrono::seconds(5));
+  ASSERT_TRUE(h.Latest().has_value());
+  EXPECT_EQ(h.Latest()->position, 250u);
+  EXPECT_EQ(h.Latest()->t, t0 + std::chrono::seconds(1));
+  // Estimate forgets an old history; Latest still knows the last position.
+  EXPECT_FALSE(
+      h.Estimate(250, t0 + std::chrono::hours(1), std::chrono::seconds(5))
+          .has_value());
+  EXPECT_EQ(h.Latest()->position, 250u);
+}
+
+TEST(PrimaryReach, UnreachableSinceTheFirstFailureOfAnOutage) {
+  PrimaryReach reach;
+  EXPECT_FALSE(reach.Get().watched);
+  const auto t0 = PrimaryReach::Clock::time_point(std::chrono::hours(1));
+  reach.Record(true, t0);
+  EXPECT_TRUE(reach.Get().watched);
+  EXPECT_TRUE(reach.Get().reachable);
+  EXPECT_FALSE(reach.Get().unreachable_since.has_value());
+  reach.Record(false, t0 + std::chrono::seconds(1));
+  reach.Record(false, t0 + std::chrono::seconds(2));
+  EXPECT_FALSE(reach.Get().reachable);
+  EXPECT_EQ(reach.Get().unreachable_since, t0 + std::chrono::seconds(1));
+  reach.Record(true, t0 + std::chrono::seconds(3));
+  EXPECT_TRUE(reach.Get().reachable);
+  EXPECT_FALSE(reach.Get().unreachable_since.has_value());
+
+  PrimaryReach never;
+  never.Record(false, t0);
+  EXPECT_EQ(never.Get().unreachable_since, t0) << "down from the start";
+}
+
 }  // namespace
 }  // namespace pgrepl

@@ -473,6 +473,120 @@ class TestArchiverCollector : public Collector {
   }
 };
 
+// A sidecar: the local replica "db1" (db_) and the watch of the primary
+// as clients reach it (primary_db_), sharing one ClusterHistory.
+class SidecarWatchTest : public PollerTest {
+ protected:
+  SidecarWatchTest() {
+    watch_collectors_.push_back(std::make_unique<PgIsInRecoveryCollector>());
+    Poller::Options options{kInterval, 500ms, 500ms, kBackoffMax, "", true};
+    watch_ = std::make_unique<Poller>(
+        "main", InstanceTarget{"db-primary", "host=db-primary", true}, false,
+        options, &watch_collectors_, &history_, &store_,
+        FakeSessionFactory(&primary_db_));
+    canned::AnswerAsPrimary(&primary_db_);  // at 0/3000148
+    canned::AnswerAsReplica(&db_);          // replayed 0/3000148, streaming
+    local_ = MakePoller();
+  }
+
+  // One poll slot: the watch first, then the local replica.
+  SnapshotStore::Ptr PollBoth(int n) {
+    watch_->PollOnce(Slot(n));
+    return Poll(*local_, Slot(n) + 500ms);
+  }
+
+  void ReplicaReplayedUpTo(const char* lsn) {
+    canned::RoleCells role = canned::ReplicaRole();
+    role.receive_lsn = lsn;
+    role.replay_lsn = lsn;
+    db_.Answer(RecoverySql(db_.server_version()), canned::RoleRows(role));
+  }
+
+  void StreamBreaks() {
+    db_.Answer(WalReceiverSql(db_.server_version()), canned::ReceiverRows({}));
+  }
+
+  // The primary stops: its open session times out, new ones are refused.
+  void PrimaryGoes() {
+    primary_db_.SetConnectResult(Status::Connect("connection refused"));
+    primary_db_.TimeOut(RecoverySql(primary_db_.server_version()));
+  }
+
+  FakeDatabase primary_db_;
+  std::vector<std::unique_ptr<Collector>> watch_collectors_;
+  std::unique_ptr<Poller> watch_, local_;
+};
+
+TEST_F(SidecarWatchTest, TheWatchPublishesNothingAndRecordsTheReach) {
+  watch_->Start();
+  watch_->RequestStop();
+  EXPECT_TRUE(store_.All().empty());
+  watch_->PollOnce(Slot(0));
+  EXPECT_TRUE(store_.All().empty());
+  EXPECT_EQ(primary_db_.queries(), 1) << "one short query per poll";
+  PrimaryReach::State reach = history_.primary_reach.Get();
+  EXPECT_TRUE(reach.watched);
+  EXPECT_TRUE(reach.reachable);
+  ASSERT_TRUE(history_.wal.Latest().has_value());
+  EXPECT_EQ(history_.wal.Latest()->position, 0x3000148u);
+}
+
+TEST_F(SidecarWatchTest, CaughtUpReplicaServesWithoutPrimaryOnlyOnceItIsGone) {
+  auto s = PollBoth(0);
+  EXPECT_EQ(s->primary_reachable, true);
+  EXPECT_FALSE(s->serving_without_primary);
+  EXPECT_EQ(s->replica_lag_seconds, 0.0);
+
+  PrimaryGoes();
+  StreamBreaks();
+  s = PollBoth(1);
+  EXPECT_EQ(s->primary_reachable, false);
+  EXPECT_EQ(s->replica_state(), ReplicaState::kNoReceiver);
+  EXPECT_TRUE(s->serving_without_primary);
+  EXPECT_EQ(s->primary_last_seen_lsn, 0x3000148u);
+  ASSERT_TRUE(s->primary_last_seen_age_seconds.has_value());
+  EXPECT_GT(*s->primary_last_seen_age_seconds, 0.0);
+  EXPECT_TRUE(history_.primary_reach.Get().unreachable_since.has_value());
+
+  // The primary is back: the replica is judged by its stream again, and
+  // until its receiver reconnects it is stale.
+  primary_db_.SetConnectResult(Status::Ok());
+  canned::AnswerAsPrimary(&primary_db_);
+  for (int n = 2; n < 12 && !*s->primary_reachable; ++n) s = PollBoth(n);
+  EXPECT_EQ(s->primary_reachable, true);
+  EXPECT_FALSE(s->serving_without_primary);
+}
+
+TEST_F(SidecarWatchTest, ReplicaBehindTheLastSeenPrimaryDoesNotServe) {
+  PollBoth(0);
+  PrimaryGoes();
+  StreamBreaks();
+  ReplicaReplayedUpTo("0/3000100");  // 72 bytes short of 0/3000148
+  auto s = PollBoth(1);
+  EXPECT_EQ(s->primary_reachable, false);
+  EXPECT_FALSE(s->serving_without_primary);
+}
+
+TEST_F(SidecarWatchTest, BrokenStreamWhilePrimaryIsReachableIsStale) {
+  PollBoth(0);
+  StreamBreaks();
+  auto s = PollBoth(1);
+  EXPECT_EQ(s->primary_reachable, true);
+  EXPECT_EQ(s->replica_state(), ReplicaState::kNoReceiver);
+  EXPECT_FALSE(s->serving_without_primary);
+}
+
+TEST_F(SidecarWatchTest, WatchReachingAReplicaIsNoPrimary) {
+  canned::AnswerAsReplica(&primary_db_);
+  auto s = PollBoth(0);
+  EXPECT_EQ(s->primary_reachable, false);
+  EXPECT_FALSE(history_.wal.Latest().has_value());
+  // Never saw a primary: nothing proves the replica is current.
+  StreamBreaks();
+  s = PollBoth(1);
+  EXPECT_FALSE(s->serving_without_primary);
+}
+
 TEST(PollerRegistry, ANewCollectorIsItsClassPlusOneLine) {
   FakeDatabase db;
   canned::AnswerAsPrimary(&db);
