@@ -3,6 +3,7 @@ check is one of the situations where common exporters report a wrong
 value. Tolerances are stated per test. The exporter polls every 1 s.
 """
 
+import json
 import os
 import statistics
 import sys
@@ -292,6 +293,105 @@ def test_broken_stream_is_not_zero_lag():
     wait_caught_up(exporter)
 
 
+def test_sidecar_reads_without_a_primary():
+    """--sidecar on replica1 with --sidecar.primary (the primary as clients
+    reach it). A stream cut while the primary writes fails /replica within
+    max_lag + 2 polls. With the primary stopped, the caught-up replica keeps
+    passing /replica in the "serving without primary" state, and is judged
+    by its stream again once the primary is back."""
+    wait_caught_up(exporter)
+    config = {"clusters": [{"name": "side", "replicas": [
+        {"name": "replica1", "conninfo": cluster.conninfo("replica1")}]}]}
+    args = ["--poll.interval=1s", "--sidecar", "--health.replica-max-lag=1s",
+            f"--sidecar.primary={cluster.conninfo('primary')}"]
+    with Exporter(config, args, password=cluster.password()) as e:
+        def replica():
+            code, body, _ = e.get("/replica?max_lag=1s")
+            return code, body.strip()
+
+        with Load(cluster, 60):
+            wait_until(lambda: replica()[0] == 200, 20, what="replica passes")
+            e.wait_metric("pgrepl_primary_reachable", {"instance": "replica1"},
+                          lambda v: v == 1, 10)
+            m = e.scrape()
+            assert m.get("pgrepl_replica_serving_without_primary",
+                         instance="replica1") == 0
+            # Lag bytes come from the primary's position now.
+            assert m.get("pgrepl_replica_lag_bytes", instance="replica1") is not None
+
+            # The stream is cut while the primary keeps writing: stale.
+            conninfo = cluster.sql("replica1", "SHOW primary_conninfo")
+            cluster.sql("replica1", "ALTER SYSTEM SET primary_conninfo = "
+                        "'host=127.0.0.1 port=1 connect_timeout=1'")
+            cut = time.monotonic()
+            cluster.sql("replica1", "SELECT pg_reload_conf()")
+            try:
+                wait_until(lambda: replica()[0] == 503, 10, interval=0.1,
+                           what="replica fails with its stream cut")
+                left = time.monotonic() - cut
+                code, body = replica()
+                log(f"stream cut under writes: /replica failed after "
+                    f"{left:.1f} s: {body}")
+                # max_lag (1 s) + 2 polls (2 s), plus 2 s of slack for a
+                # loaded 2-core machine.
+                assert left < 5.0, left
+                assert "serving without primary" not in body, body
+            finally:
+                escaped = conninfo.replace("'", "''")
+                cluster.sql("replica1",
+                            f"ALTER SYSTEM SET primary_conninfo = '{escaped}'")
+                cluster.sql("replica1", "SELECT pg_reload_conf()")
+            wait_until(lambda: replica()[0] == 200, 30,
+                       what="replica passes again after the stream returns")
+        wait_caught_up(exporter, names=("replica1",))
+
+        # The primary stops: nothing can be written, reads stay fresh.
+        cluster.tool("stop", "primary")
+        stopped = time.monotonic()
+        try:
+            checks = []  # (seconds since the stop, status, reason)
+            while time.monotonic() - stopped < 8:
+                code, body = replica()
+                checks.append((time.monotonic() - stopped, code, body))
+                time.sleep(0.25)
+            # The longest run of failed checks, in seconds.
+            longest, run_start = 0.0, None
+            for t, code, _ in checks:
+                if code != 200 and run_start is None:
+                    run_start = t
+                if code == 200 and run_start is not None:
+                    longest = max(longest, t - run_start)
+                    run_start = None
+            if run_start is not None:
+                longest = max(longest, checks[-1][0] - run_start)
+            failures = sum(code != 200 for _, code, _ in checks)
+            states = [body for _, _, body in checks]
+            m = e.scrape()
+            log(f"primary stopped: {len(checks)} checks, {failures} failed, "
+                f"longest failing stretch {longest:.2f} s; last: {states[-1]}")
+            assert "serving without primary" in states[-1], states[-1]
+            assert m.get("pgrepl_primary_reachable", instance="replica1") == 0
+            assert m.get("pgrepl_replica_serving_without_primary",
+                         instance="replica1") == 1
+            assert m.get("pgrepl_wal_receiver_up", instance="replica1") == 0
+            status = json.loads(e.get("/status")[1])
+            inst = status["clusters"][0]["instances"][0]
+            assert inst["serving_without_primary"] is True, inst
+            assert inst["primary_reachable"] is False, inst
+            # Between the receiver stopping and the watch noticing, one
+            # poll (1 s) may fail; a checker that needs failures over 3 s
+            # in a row (HAProxy's fall 3, inter 1s) never removes it.
+            assert longest < 2.5, checks
+        finally:
+            cluster.tool("start", "primary")
+        wait_until(lambda: "streaming replica" in replica()[1], 30,
+                   what="replica streams again")
+        m = e.scrape()
+        assert m.get("pgrepl_replica_serving_without_primary",
+                     instance="replica1") == 0
+    wait_caught_up(exporter)
+
+
 def test_promotion_split_brain():
     """Promote replica2 while the primary runs: two primaries are counted,
     and replica2's role and timeline signals change."""
@@ -325,6 +425,7 @@ def main():
                 test_stopped_replica_is_reported_missing,
                 test_killed_receiver_is_counted,
                 test_broken_stream_is_not_zero_lag,
+                test_sidecar_reads_without_a_primary,
                 test_promotion_split_brain,
             ])
 
