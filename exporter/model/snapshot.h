@@ -89,6 +89,10 @@ struct InstanceSnapshot {
   // Sticky across outages: the last names the replica used upstream, so a
   // stopped replica is still an expected standby.
   std::optional<ReplicaIdentity> identity;
+  // Sticky: the server the latest session reached (read at connect). A
+  // new session that reaches another database cluster (another system
+  // identifier) under this name is refused, not merged into its series.
+  std::optional<ServerIdentity> server;
 
   // Derived by the poller on the exporter's own clock (replicas only).
   std::optional<double> replica_lag_seconds;  // NaN: unknown

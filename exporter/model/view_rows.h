@@ -61,6 +61,15 @@ struct WalReceiverInfo {
   std::string slot;
 };
 
+// Which server answers, read once per session. The system identifier is
+// set by initdb and shared by a primary and its physical replicas: it names
+// the database cluster, so an address that now reaches another cluster is
+// told apart. The postmaster start time names one run of one server.
+struct ServerIdentity {
+  std::string system_identifier;  // decimal, as PostgreSQL prints it
+  std::string postmaster_start;   // timestamptz text
+};
+
 // How the replica names itself to its upstream, read from its settings.
 struct ReplicaIdentity {
   std::string standby_name;  // application_name the upstream will show

@@ -2,6 +2,7 @@
 #include "exporter/poll/poller.h"
 
 #include "exporter/base/logging.h"
+#include "exporter/collector/server_identity.h"
 #include "exporter/model/snapshot_store.h"
 #include "exporter/pg/row_source.h"
 #include "exporter/poll/replica_lag.h"
@@ -149,13 +150,52 @@ bool Poller::EnsureConnected(Clock::time_point start,
     RecordFailure(st);
     return false;
   }
+  if (Status same = CheckServerIdentity(deadline); !same.ok()) {
+    session_->Close();
+    backoff_ = backoff_.count() == 0
+                   ? options_.interval
+                   : std::min(backoff_ * 2, options_.backoff_max);
+    next_connect_ = start + backoff_;
+    RecordFailure(same);
+    return false;
+  }
   backoff_ = std::chrono::milliseconds(0);
   s_.connects++;
   Log(spdlog::level::info, "connected",
       {{"cluster", cluster_},
        {"instance", target_.name},
-       {"backend_pid", std::to_string(session_->backend_pid())}});
+       {"backend_pid", std::to_string(session_->backend_pid())},
+       {"system_identifier",
+        s_.server ? s_.server->system_identifier : "unknown"}});
   return true;
+}
+
+Status Poller::CheckServerIdentity(Clock::time_point deadline) {
+  auto rows = session_->Query(ServerIdentitySql(), deadline);
+  ServerIdentity id;
+  Status st =
+      rows.ok() ? ParseServerIdentity(rows.value(), &id) : rows.status();
+  if (!st.ok()) {
+    // Unreadable (a revoked function, an old server): not checked, said
+    // once. A timeout closed the session; the poll then fails as usual.
+    if (!identity_warned_) {
+      Log(spdlog::level::warn, "server identity unknown; not checked",
+          {{"cluster", cluster_},
+           {"instance", target_.name},
+           {"err", st.message()}});
+      identity_warned_ = true;
+    }
+    return Status::Ok();
+  }
+  if (s_.server && s_.server->system_identifier != id.system_identifier) {
+    return Status::Connect(
+        "a different database cluster answers at this address: system "
+        "identifier " +
+        id.system_identifier + ", not " + s_.server->system_identifier +
+        " as before; restart the exporter if the cluster was rebuilt");
+  }
+  s_.server = id;
+  return Status::Ok();
 }
 
 void Poller::PollOnce(Clock::time_point start) {

@@ -74,6 +74,9 @@ class Poller {
   void Run();
   // Connects when due; false when the instance cannot be polled now.
   bool EnsureConnected(Clock::time_point start, Clock::time_point deadline);
+  // Reads the new session's ServerIdentity; an error when it is another
+  // database cluster than this instance's sessions reached before.
+  Status CheckServerIdentity(Clock::time_point deadline);
   // Applies a pending Retarget().
   void ApplyRetarget();
   // Role/timeline changes, WAL history, replica lag, stream restarts.
@@ -100,6 +103,7 @@ class Poller {
   Clock::time_point next_connect_{};
   std::chrono::milliseconds backoff_{0};
   bool failure_logged_ = false;    // a warning for the current outage is out
+  bool identity_warned_ = false;   // "server identity unknown" was logged
   std::optional<Role> last_role_;  // of the latest poll that read one
   StreamRestarts stream_restarts_;
   std::optional<Clock::time_point> last_healthy_;

@@ -15,6 +15,7 @@
 #include "exporter/collector/pg_replication_slots.h"
 #include "exporter/collector/pg_stat_replication.h"
 #include "exporter/collector/pg_stat_wal_receiver.h"
+#include "exporter/collector/server_identity.h"
 #include "exporter/model/snapshot_store.h"
 #include "exporter/pg/row_source.h"
 #include "exporter/pg/values.h"
@@ -303,7 +304,8 @@ TEST_F(PollerTest, RoleQueryFailureIsDownAndRunsNoOtherCollector) {
   ASSERT_EQ(s->collectors.size(), 1u);
   EXPECT_EQ(s->collectors[0].name, "pg_is_in_recovery");
   EXPECT_FALSE(s->collectors[0].ok);
-  EXPECT_EQ(db_.queries(), 1);
+  EXPECT_EQ(db_.queries(RecoverySql(db_.server_version())), 1);
+  EXPECT_EQ(db_.queries(), 2) << "the identity at connect, then the role";
   EXPECT_FALSE(s->recovery.has_value());
   EXPECT_FALSE(s->standbys.has_value());
   EXPECT_FALSE(s->slots.has_value());
@@ -427,6 +429,45 @@ TEST_F(PollerTest, RetargetConnectsToTheNewConninfoAtOnce) {
   EXPECT_EQ(store_.All().size(), 1u);
 }
 
+TEST_F(PollerTest, RetargetToAnotherDatabaseClusterIsRefused) {
+  canned::AnswerAsReplica(&db_);
+  auto poller = MakePoller();
+  auto s = Poll(*poller, Slot(0));
+  ASSERT_TRUE(s->server.has_value());
+  EXPECT_EQ(s->server->system_identifier, canned::kSystemIdentifier);
+
+  // The name now resolves to an address where another cluster answers.
+  db_.Answer(ServerIdentitySql(), canned::ServerIdentityRows("42"));
+  poller->Retarget("host=db1-moved");
+  s = Poll(*poller, Slot(1));
+  EXPECT_FALSE(s->up);
+  EXPECT_NE(s->last_error.find("a different database cluster"),
+            std::string::npos)
+      << s->last_error;
+  EXPECT_NE(s->last_error.find("42"), std::string::npos) << s->last_error;
+  EXPECT_EQ(s->server->system_identifier, canned::kSystemIdentifier)
+      << "the expected identity is kept";
+  EXPECT_EQ(db_.open_sessions(), 0) << "the session to it was closed";
+  EXPECT_EQ(s->connects, 1u) << "not counted as this instance's session";
+  EXPECT_EQ(db_.queries(RecoverySql(db_.server_version())), 1)
+      << "nothing was read from the other cluster";
+
+  // Back to a member of the same cluster (a re-cloned replica): accepted.
+  db_.Answer(ServerIdentitySql(), canned::ServerIdentityRows());
+  for (int n = 2; n < 8 && !s->up; ++n) s = Poll(*poller, Slot(n));
+  EXPECT_TRUE(s->up);
+  EXPECT_EQ(s->connects, 2u);
+}
+
+TEST_F(PollerTest, UnreadableServerIdentityIsNotChecked) {
+  canned::AnswerAsReplica(&db_);
+  db_.Answer(ServerIdentitySql(), Status::Query("permission denied"));
+  auto poller = MakePoller();
+  auto s = Poll(*poller, Slot(0));
+  EXPECT_TRUE(s->up) << s->last_error;
+  EXPECT_FALSE(s->server.has_value());
+}
+
 TEST_F(PollerTest, RetargetDuringBackoffConnectsAtOnce) {
   canned::AnswerAsPrimary(&db_);
   db_.SetConnectResult(Status::Connect("connection refused"));
@@ -523,7 +564,9 @@ TEST_F(SidecarWatchTest, TheWatchPublishesNothingAndRecordsTheReach) {
   EXPECT_TRUE(store_.All().empty());
   watch_->PollOnce(Slot(0));
   EXPECT_TRUE(store_.All().empty());
-  EXPECT_EQ(primary_db_.queries(), 1) << "one short query per poll";
+  EXPECT_EQ(primary_db_.queries(), 2) << "identity at connect, then the role";
+  watch_->PollOnce(Slot(1));
+  EXPECT_EQ(primary_db_.queries(), 3) << "one short query per poll";
   PrimaryReach::State reach = history_.primary_reach.Get();
   EXPECT_TRUE(reach.watched);
   EXPECT_TRUE(reach.reachable);

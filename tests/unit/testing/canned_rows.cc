@@ -6,6 +6,7 @@
 #include "exporter/collector/pg_replication_slots.h"
 #include "exporter/collector/pg_stat_replication.h"
 #include "exporter/collector/pg_stat_wal_receiver.h"
+#include "exporter/collector/server_identity.h"
 
 namespace pgrepl {
 namespace canned {
@@ -93,8 +94,16 @@ RoleCells WithVersion(RoleCells role, int version) {
 
 }  // namespace
 
+Rows ServerIdentityRows(const std::string& system_identifier) {
+  Rows r;
+  r.columns = {"system_identifier", "postmaster_start"};
+  r.values = {{system_identifier, "2026-12-02 22:21:16.041698+00"}};
+  return r;
+}
+
 void AnswerAsPrimary(FakeDatabase* db) {
   const int v = db->server_version();
+  db->Answer(ServerIdentitySql(), ServerIdentityRows());
   db->Answer(RecoverySql(v), RoleRows(WithVersion(PrimaryRole(), v)));
   db->Answer(StatReplicationSql(v), StandbyRows({StandbyCells{}}));
   db->Answer(ReplicationSlotsSql(v), SlotRows({SlotCells{}}));
@@ -102,6 +111,7 @@ void AnswerAsPrimary(FakeDatabase* db) {
 
 void AnswerAsReplica(FakeDatabase* db) {
   const int v = db->server_version();
+  db->Answer(ServerIdentitySql(), ServerIdentityRows());
   db->Answer(RecoverySql(v), RoleRows(WithVersion(ReplicaRole(), v)));
   db->Answer(WalReceiverSql(v), ReceiverRows({ReceiverCells{}}));
   db->Answer(IdentitySql(), IdentityRows(IdentityCells{}));

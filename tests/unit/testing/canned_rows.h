@@ -21,6 +21,12 @@ struct RoleCells {
   Cell server_version_num = "150018";
   Cell current_lsn, walfile, receive_lsn, replay_lsn, replay_paused;
 };
+// The ServerIdentitySql row: this system identifier, started at a fixed
+// time.
+inline constexpr const char* kSystemIdentifier = "7714835322823784349";
+Rows ServerIdentityRows(
+    const std::string& system_identifier = kSystemIdentifier);
+
 // A primary on timeline 1 at 0/3000148.
 RoleCells PrimaryRole();
 // A replica that received and replayed up to 0/3000148, not paused.

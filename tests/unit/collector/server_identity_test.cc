@@ -1,0 +1,42 @@
+// Tests for exporter/collector/server_identity: the row read at connect.
+#include "exporter/collector/server_identity.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/unit/testing/canned_rows.h"
+
+namespace pgrepl {
+namespace {
+
+TEST(ServerIdentity, ParsesTheSampleRow) {
+  ServerIdentity id;
+  Status s = ParseServerIdentity(canned::ServerIdentityRows(), &id);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(id.system_identifier, "7714835322823784349");
+  EXPECT_EQ(id.postmaster_start, "2026-12-02 22:21:16.041698+00");
+}
+
+TEST(ServerIdentity, RejectsWhatIsNoIdentifier) {
+  ServerIdentity id;
+  EXPECT_FALSE(ParseServerIdentity(Rows{}, &id).ok()) << "no row";
+  EXPECT_FALSE(ParseServerIdentity(canned::ServerIdentityRows(""), &id).ok());
+  EXPECT_FALSE(
+      ParseServerIdentity(canned::ServerIdentityRows("12ab"), &id).ok());
+  Rows null_id = canned::ServerIdentityRows();
+  null_id.values[0][0] = std::nullopt;
+  EXPECT_FALSE(ParseServerIdentity(null_id, &id).ok());
+  Rows two = canned::ServerIdentityRows();
+  two.values.push_back(two.values[0]);
+  EXPECT_FALSE(ParseServerIdentity(two, &id).ok());
+}
+
+TEST(ServerIdentity, NullStartTimeIsEmptyNotAnError) {
+  Rows rows = canned::ServerIdentityRows();
+  rows.values[0][1] = std::nullopt;
+  ServerIdentity id;
+  ASSERT_TRUE(ParseServerIdentity(rows, &id).ok());
+  EXPECT_EQ(id.postmaster_start, "");
+}
+
+}  // namespace
+}  // namespace pgrepl
