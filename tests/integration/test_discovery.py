@@ -324,6 +324,44 @@ def test_name_moves_to_another_address():
                           instance="replica1") == opened + 2
 
 
+def test_name_moves_to_another_database_cluster():
+    """Issue 13, defect 1, the server behind the name: when the name moves
+    to an address where another database cluster answers (an IP reused by
+    an unrelated PostgreSQL), with the same monitoring login, the exporter
+    refuses it (its system identifier differs) and reports the instance
+    down with the reason, rather than the other server's data under
+    replica1's name. Moving back brings replica1 up again."""
+    e, c = state["exporter"], state["cluster"]
+    wait_until(lambda: receiver_slot(e.scrape(), "replica1") == "replica1",
+               15, what="replica1 polled at 127.0.0.1")
+    with Cluster(replicas=1) as other:
+        other.sql("primary", f"ALTER ROLE pgrepl_monitor PASSWORD "
+                             f"'{c.password()}'")
+        ids = {x.sql("primary", "SELECT system_identifier FROM "
+                                "pg_control_system()") for x in (c, other)}
+        assert len(ids) == 2, ids
+        with Forwarder((MOVED_ADDRESS, c.port("replica1")),
+                       ("127.0.0.1", other.port("replica1"))) as fwd:
+            try:
+                write_hosts(MOVED_ADDRESS)
+                wait_until(lambda: e.scrape().get(
+                    "pgrepl_up", instance="replica1") == 0,
+                    2 * INTERVAL + 2 * SLACK + 2,
+                    what="replica1 down behind the other cluster")
+                err = instance_status("replica1")["last_error"]
+                log(f"replica1 behind another cluster: {err}")
+                assert "a different database cluster" in err, err
+                assert fwd.accepted >= 1, "nothing connected to the new address"
+                m = e.scrape()
+                # Still replica1's own last slot, never the other's data.
+                assert receiver_slot(m, "replica1") in (None, "replica1"), m
+            finally:
+                write_hosts()
+            wait_until(lambda: e.scrape().get(
+                "pgrepl_up", instance="replica1") == 1,
+                2 * INTERVAL + 2 * SLACK + 6, what="replica1 back up")
+
+
 def instance_status(name):
     """The instance's entry in /status."""
     status, body, _ = state["exporter"].get("/status")
@@ -535,6 +573,7 @@ def main():
                     test_discovered_replica_is_polled,
                     test_name_vanishes_and_returns,
                     test_name_moves_to_another_address,
+                    test_name_moves_to_another_database_cluster,
                     test_static_target_named_by_a_hung_name,
                     test_hung_resolver_stalls_neither_polls_nor_scrapes,
                     test_discovery_failures_warn_once_per_outage])
