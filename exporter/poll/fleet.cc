@@ -25,14 +25,23 @@ Fleet::Fleet(const Config& config,
           cluster.name, target, false, options, collectors_, history.get(),
           store_, sessions_));
     }
-    if (config_.sidecar && !config_.sidecar_primary.conninfo.empty()) {
-      // One short query per poll: the role and WAL position statement.
+    if (config_.sidecar && !config_.sidecar_primary.conninfo.empty() &&
+        !static_pollers_.empty() && !primary_watch_) {
+      // One short query per poll: the role and WAL position statement, run
+      // by the sidecar's own poller at the start of each of its cycles, so
+      // every local poll sees the primary's reach of the same cycle. It
+      // gets half an interval at most, so a hung primary cannot hold the
+      // local poll up longer.
       watch_collectors_.push_back(std::make_unique<PgIsInRecoveryCollector>());
       auto watch = options;
       watch.primary_watch = true;
-      static_pollers_.push_back(std::make_unique<Poller>(
+      const std::chrono::milliseconds budget = config_.poll_interval / 2;
+      watch.timeout = std::min(watch.timeout, budget);
+      watch.connect_timeout = std::min(watch.connect_timeout, budget);
+      primary_watch_ = std::make_unique<Poller>(
           cluster.name, config_.sidecar_primary, false, watch,
-          &watch_collectors_, history.get(), store_, sessions_));
+          &watch_collectors_, history.get(), store_, sessions_);
+      static_pollers_.back()->AttachPrimaryWatch(primary_watch_.get());
     }
     if (!cluster.discovery.host.empty()) {
       auto d = std::make_unique<DiscoveryState>();
@@ -65,7 +74,7 @@ Fleet::~Fleet() {
   for (auto& d : discovery_) {
     if (d->thread.joinable()) d->thread.join();
   }
-  static_pollers_.clear();
+  static_pollers_.clear();  // joins the thread that runs primary_watch_
   for (auto& d : discovery_) d->pollers.clear();
 }
 

@@ -77,8 +77,10 @@ class Fleet {
   // Built by the constructor, never resized afterwards.
   std::map<std::string, std::unique_ptr<ClusterHistory>> histories_;
   std::vector<std::unique_ptr<Poller>> static_pollers_;
-  // --sidecar.primary's poller runs the role collector only.
+  // --sidecar.primary's poller runs the role collector only, on the
+  // sidecar's poller thread (Poller::AttachPrimaryWatch).
   std::vector<std::unique_ptr<Collector>> watch_collectors_;
+  std::unique_ptr<Poller> primary_watch_;
   std::vector<std::unique_ptr<DiscoveryState>> discovery_;
 
   std::mutex mu_;

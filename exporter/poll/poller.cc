@@ -199,7 +199,12 @@ Status Poller::CheckServerIdentity(Clock::time_point deadline) {
 }
 
 void Poller::PollOnce(Clock::time_point start) {
-  const auto deadline = start + options_.timeout;
+  // This instance's own budget starts after the watch's.
+  auto deadline = start + options_.timeout;
+  if (primary_watch_ != nullptr) {
+    primary_watch_->PollOnce(start);
+    deadline = std::max(start, Clock::now()) + options_.timeout;
+  }
   s_.BeginPoll(InstanceSnapshot::WallClock::now());
   ApplyRetarget();
 

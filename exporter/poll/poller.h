@@ -60,6 +60,12 @@ class Poller {
   // Start(). Not thread-safe: one caller at a time.
   void PollOnce(Clock::time_point start);
 
+  // A sidecar's watch of the primary (Options::primary_watch), polled by
+  // this poller at the start of each of its cycles, before its own
+  // instance. Not owned; must outlive this poller's thread. Call before
+  // Start().
+  void AttachPrimaryWatch(Poller* watch) { primary_watch_ = watch; }
+
   // Asks the thread to stop after its current cycle, without waiting.
   // Safe to call from any thread.
   void RequestStop();
@@ -102,9 +108,10 @@ class Poller {
   std::unique_ptr<Session> session_;
   Clock::time_point next_connect_{};
   std::chrono::milliseconds backoff_{0};
-  bool failure_logged_ = false;    // a warning for the current outage is out
-  bool identity_warned_ = false;   // "server identity unknown" was logged
-  std::optional<Role> last_role_;  // of the latest poll that read one
+  bool failure_logged_ = false;      // a warning for the current outage is out
+  bool identity_warned_ = false;     // "server identity unknown" was logged
+  Poller* primary_watch_ = nullptr;  // not owned; see AttachPrimaryWatch
+  std::optional<Role> last_role_;    // of the latest poll that read one
   StreamRestarts stream_restarts_;
   std::optional<Clock::time_point> last_healthy_;
   // This replica's own receive positions on the exporter's clock: the lag

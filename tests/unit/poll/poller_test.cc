@@ -584,6 +584,21 @@ TEST_F(SidecarWatchTest, TheWatchPublishesNothingAndRecordsTheReach) {
   EXPECT_EQ(history_.wal.Latest()->position, 0x3000148u);
 }
 
+TEST_F(SidecarWatchTest, AnAttachedWatchIsPolledFirstInTheSameCycle) {
+  local_->AttachPrimaryWatch(watch_.get());
+  auto s = Poll(*local_, Slot(0));
+  EXPECT_EQ(s->primary_reachable, true);
+  EXPECT_EQ(primary_db_.queries(RecoverySql(primary_db_.server_version())), 1);
+  // The primary goes and the stream breaks between two cycles: the very
+  // next local poll already knows both.
+  PrimaryGoes();
+  StreamBreaks();
+  s = Poll(*local_, Slot(1));
+  EXPECT_EQ(s->primary_reachable, false);
+  EXPECT_TRUE(s->serving_without_primary);
+  EXPECT_TRUE(store_.All().size() == 1u) << "the watch publishes nothing";
+}
+
 TEST_F(SidecarWatchTest, CaughtUpReplicaServesWithoutPrimaryOnlyOnceItIsGone) {
   auto s = PollBoth(0);
   EXPECT_EQ(s->primary_reachable, true);
