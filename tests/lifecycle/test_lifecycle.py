@@ -49,6 +49,8 @@ then the failed assertions are listed and the test fails.
 import collections
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -247,15 +249,17 @@ class Lifecycle:
             self.clients.__exit__(None, None, None)
         problems = []
         for pod, e in self.exporters.items():
-            if e.proc is not None:
-                try:
-                    e.__exit__(None, None, None)
-                except AssertionError as err:
-                    problems.append(f"sidecar of {pod}: {err}")
+            if e.proc is None:
+                shutil.rmtree(e.dir, ignore_errors=True)
+                continue
+            try:
+                e.__exit__(None, None, None)
+            except AssertionError as err:
+                problems.append(f"sidecar of {pod}: {err}")
         if self.router and self.router.proc:
             self.router.__exit__(None, None, None)
         self.env.close()
-        subprocess.run(["rm", "-rf", self.work], check=False)
+        shutil.rmtree(self.work, ignore_errors=True)
         return problems
 
     # ---------------------------------------------------------- phases
@@ -555,6 +559,8 @@ class Lifecycle:
 
 
 def main():
+    # ctest's timeout sends SIGTERM: stop everything started, as on failure.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     t0 = time.monotonic()
     life = Lifecycle()
     rows, problems = [], []
