@@ -3,11 +3,16 @@
 # wait for them, and show that replication works.
 #
 # Order: Secrets (k8s/secrets.yaml) -> k8s/ (ConfigMaps, primary, replicas,
-# PDBs, NetworkPolicy) -> primary rollout -> replicas rollout -> monitoring
-# (k8s/monitoring/ when the prometheus-operator CRDs exist, else the
-# exporter alone from k8s/monitoring/exporter/) -> exporter rollout ->
-# checks: pg_stat_replication on the primary, pg_is_in_recovery() on each
-# replica. Exits non-zero when a step or a check fails. Safe to re-run.
+# router, PDBs, NetworkPolicies) -> router rollout -> primary rollout ->
+# replicas rollout -> monitoring (k8s/monitoring/ when the
+# prometheus-operator CRDs exist, else the exporter alone from
+# k8s/monitoring/exporter/) -> exporter rollout -> checks:
+# pg_stat_replication on the primary, pg_is_in_recovery() on each replica,
+# and both router endpoints answering from a replica pod. Exits non-zero
+# when a step or a check fails. Safe to re-run.
+#
+# The router goes first: the replicas clone and stream through
+# postgres-primary, which is the router.
 set -euo pipefail
 
 PROG=${0##*/}
@@ -101,8 +106,9 @@ fi
 step "secrets (k8s/secrets.yaml)"
 "${kc[@]}" apply -f "$secrets"
 
-step "PostgreSQL: primary, replicas, PDBs, NetworkPolicy (k8s/)"
+step "PostgreSQL: primary, replicas, router, PDBs, NetworkPolicies (k8s/)"
 apply_dir "$K8S_DIR"
+rollout deployment/postgres-router
 rollout statefulset/postgres-primary
 rollout statefulset/postgres-replica
 
@@ -153,12 +159,20 @@ for pod in "${pods[@]}"; do
     if [[ $answer != t ]]; then failed=1; fi
 done
 
+step "check: the router's endpoints (postgres-primary writes, postgres-replica reads)"
+if ((${#pods[@]} > 0)); then
+    for svc in postgres-primary postgres-replica; do
+        echo "\$ kubectl ${ns_flag[*]} exec ${pods[0]} -c postgres -- pg_isready -h $svc -p 5432"
+        "${kc[@]}" exec "${pods[0]}" -c postgres -- pg_isready -h "$svc" -p 5432 -t 5 || failed=1
+    done
+fi
+
 step "exporter"
 echo "metrics:  kubectl ${ns_flag[*]} port-forward service/pgrepl-exporter 9752 && curl -s localhost:9752/metrics | grep '^pgrepl_up'"
 echo "status:   http://localhost:9752/ while the port-forward runs"
 
 if ((failed)); then
-    die "replication checks failed (see above)"
+    die "replication or router checks failed (see above)"
 fi
 echo
-echo "$PROG: PostgreSQL primary, $want streaming replica(s) and pgrepl_exporter are running."
+echo "$PROG: PostgreSQL primary, $want streaming replica(s), the router and pgrepl_exporter are running."

@@ -9,6 +9,11 @@ packages=(
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev
   libssl-dev libyaml-cpp-dev libcrypt-dev openssl
   postgresql-15 postgresql-client-15
+  # The PostgreSQL router (k8s/router/haproxy.cfg): the demo, the lifecycle
+  # test and the static check of its configuration run Debian's HAProxy,
+  # each with its own process; the package's service (its default
+  # /etc/haproxy/haproxy.cfg binds no port) is not used.
+  haproxy
 )
 # Extra groups are asked for by the callers (e.g. "monitoring").
 for group in "$@"; do

@@ -22,6 +22,7 @@ cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build_dir" -j "$jobs"
 
 # Integration tests start PostgreSQL clusters; two at once fit a 2-core
-# machine. Labels: unit, integration, sanitize, tsan, fuzz.
+# machine. Labels: unit, integration, lifecycle (runs alone), soak, k8s,
+# container, sanitize, tsan, fuzz.
 ctest --test-dir "$build_dir" --output-on-failure --timeout 900 -j 2 \
   "${label_args[@]}" "${ctest_args[@]}"

@@ -11,6 +11,13 @@
 #                            validator fails on broken copies
 #   check.sh promtool DIR    promtool check rules on the PrometheusRule's
 #                            spec.groups as kustomize renders them
+#   check.sh router DIR      tests/k8s/router.js: the rendered postgres-router
+#                            ConfigMap holds the lifecycle test's haproxy.cfg
+#                            byte for byte, the Deployment mounts it and sets
+#                            every variable it reads, the Services reach its
+#                            ports; then haproxy -c with the Deployment's
+#                            environment; and proves router.js fails on a
+#                            changed byte
 #   check.sh generated       scripts/gen-k8s-monitoring.py --check
 #   check.sh yamllint        yamllint (.yamllint) on every tracked YAML file
 #   check.sh shellcheck      shellcheck on every tracked *.sh and .ci/run
@@ -75,13 +82,17 @@ cmd_manifests() {
         -e 's/key: DB_HOST$/key: DB_HOSTNAME/' \
         -e 's/^  replicas: 2$/  replicas: two/' \
         -e 's/^  DB_PORT: "5432"$/  DB_PORT: "5432"\n  NOTE: host=x password=hunter2/' \
+        -e 's/targetPort: read$/targetPort: reads/' \
+        -e 's/- port: 5433$/- port: 5434/' \
         "$work/k8s.yaml" >"$broken"
     if out=$(validate "$broken" "$work/monitoring.yaml" k8s/secrets.yaml.example); then
         die "validate.js accepted a broken rendering"
     fi
     local want
     for want in 'runAsNonRoot is not true' 'has no key DB_HOSTNAME' \
-        'spec/replicas must be integer' 'a password assigned'; do
+        'spec/replicas must be integer' 'a password assigned' \
+        'target port reads is not a named container port' \
+        'allows port 5434, which no pod it selects listens on'; do
         grep -qF "$want" <<<"$out" || die "validate.js did not report: $want"$'\n'"$out"
     done
     echo "validate.js rejects a broken rendering as it should"
@@ -102,6 +113,35 @@ cmd_promtool() {
     out=$(promtool check rules "$work/rules.yml" 2>&1) || { echo "$out"; die "promtool check rules failed"; }
     echo "$out"
     if grep -qi warn <<<"$out"; then die "promtool printed warnings"; fi
+}
+
+cmd_router() {
+    NPM_DIR=$(npm_dir "${1:-}")
+    render
+    # The file the lifecycle test runs HAProxy with.
+    local config out
+    config=$(python3 -c 'import sys; sys.path.insert(0, "tests/lifecycle"); import router; print(router.CONFIG)')
+    [[ -f $config ]] || die "the lifecycle test's haproxy.cfg not found: $config"
+    NODE_PATH="$NPM_DIR/node_modules" node tests/k8s/router.js "$work/k8s.yaml" "$config" "$work/router.env" ||
+        die "the router's rendering does not match $config"
+
+    # Valid with the Deployment's environment. The pod DNS names do not
+    # resolve here: those servers start without an address (warnings).
+    local -a vars
+    mapfile -t vars <"$work/router.env"
+    command -v haproxy >/dev/null || die "haproxy not found (scripts/install-deps.sh)"
+    out=$(env -i PATH="$PATH" "${vars[@]}" haproxy -c -f "$config" 2>&1) ||
+        { echo "$out"; die "haproxy -c failed with the Deployment's environment"; }
+    grep -q 'Configuration file is valid' <<<"$out" || { echo "$out"; die "haproxy -c: no verdict"; }
+    echo "haproxy -c: valid with the Deployment's environment (${#vars[@]} variables)"
+
+    # router.js must notice one changed byte.
+    sed 's/timeout connect 300ms/timeout connect 301ms/' "$work/k8s.yaml" >"$work/broken.yaml"
+    if out=$(NODE_PATH="$NPM_DIR/node_modules" node tests/k8s/router.js "$work/broken.yaml" "$config" "$work/broken.env"); then
+        die "router.js accepted a changed haproxy.cfg"
+    fi
+    grep -qF 'is not byte-identical' <<<"$out" || die "router.js did not report the change: $out"
+    echo "router.js rejects a changed haproxy.cfg as it should"
 }
 
 cmd_generated() {
@@ -128,8 +168,9 @@ case ${1:-} in
     npm) cmd_npm "${2:-}" ;;
     manifests) cmd_manifests "${2:-}" ;;
     promtool) cmd_promtool "${2:-}" ;;
+    router) cmd_router "${2:-}" ;;
     generated) cmd_generated ;;
     yamllint) cmd_yamllint ;;
     shellcheck) cmd_shellcheck ;;
-    *) die "usage: check.sh npm|manifests|promtool DIR, or check.sh generated|yamllint|shellcheck" ;;
+    *) die "usage: check.sh npm|manifests|promtool|router DIR, or check.sh generated|yamllint|shellcheck" ;;
 esac

@@ -48,6 +48,12 @@ case "$1 ${2:-}" in
     "get pods") printf 'postgres-replica-0\npostgres-replica-1\n' ;;
     "exec "*)
         pod=$2
+        if [[ " $* " == *" pg_isready "* ]]; then
+            host=${*: -5:1}
+            if [[ $host == "${STUB_DOWN:-none}" ]]; then echo "$host:5432 - no response"; exit 2; fi
+            echo "$host:5432 - accepting connections"
+            exit 0
+        fi
         sql=${*: -1}
         case $sql in
             *"count(*)"*) echo 2 ;;
@@ -86,11 +92,12 @@ class Sandbox:
         with open(os.path.join(self.k8s, "secrets.yaml.example")) as f:
             self.secrets(f.read().replace("CHANGE_ME", "not-a-real-password"))
 
-    def run(self, *args, crds=False, promoted=None):
+    def run(self, *args, crds=False, promoted=None, down=None):
         env = dict(os.environ, PATH=self.bin + os.pathsep + os.environ["PATH"],
                    STUB_DIR=self.stub, REAL_KUBECTL=REAL_KUBECTL,
                    STUB_CRDS="1" if crds else "0",
-                   STUB_PROMOTED=promoted or "none")
+                   STUB_PROMOTED=promoted or "none",
+                   STUB_DOWN=down or "none")
         return subprocess.run([os.path.join(self.k8s, "apply.sh"), *args],
                               env=env, text=True, capture_output=True,
                               timeout=120)
@@ -151,14 +158,17 @@ def test_order_without_crds(box):
     calls = [c for c in box.calls() if not c.startswith("kustomize")]
     steps = [c.split()[0] + " " + c.split()[1] for c in calls]
     want = ["apply -f", "apply -f", "rollout status", "rollout status",
-            "get crd", "apply -f", "rollout status"]
+            "rollout status", "get crd", "apply -f", "rollout status"]
     assert steps[:len(want)] == want, calls
-    assert "statefulset/postgres-primary" in calls[2], calls
-    assert "statefulset/postgres-replica" in calls[3], calls
-    assert "deployment/pgrepl-exporter" in calls[6], calls
+    # The router first: the replicas clone through postgres-primary.
+    assert "deployment/postgres-router" in calls[2], calls
+    assert "statefulset/postgres-primary" in calls[3], calls
+    assert "statefulset/postgres-replica" in calls[4], calls
+    assert "deployment/pgrepl-exporter" in calls[7], calls
     secrets, cluster, monitoring = box.applied()
     assert "kind: Secret" in secrets
     assert "name: postgres-primary" in cluster and "kind: StatefulSet" in cluster
+    assert "name: postgres-router" in cluster and "haproxy.cfg: |" in cluster
     assert "kind: Deployment" in monitoring
     assert "ServiceMonitor" not in monitoring and "PrometheusRule" not in monitoring
     assert "CRDs" in r.stdout, r.stdout
@@ -167,6 +177,9 @@ def test_order_without_crds(box):
     assert "streaming replicas: 2 of 2" in r.stdout, r.stdout
     for pod in ("postgres-replica-0", "postgres-replica-1"):
         assert f"{pod}: pg_is_in_recovery() = t" in r.stdout, r.stdout
+    # Both router endpoints, from inside the cluster.
+    for svc in ("postgres-primary", "postgres-replica"):
+        assert f"{svc}:5432 - accepting connections" in r.stdout, r.stdout
 
 
 @case
@@ -191,12 +204,21 @@ def test_crds_image_namespace_context(box):
 
 
 @case
+def test_router_endpoint_down_fails(box):
+    box.filled_secrets()
+    r = box.run(down="postgres-replica")
+    assert r.returncode != 0, r.stdout
+    assert "postgres-replica:5432 - no response" in r.stdout, r.stdout
+    assert "checks failed (see above)" in r.stderr, r.stderr
+
+
+@case
 def test_replica_not_in_recovery_fails(box):
     box.filled_secrets()
     r = box.run(promoted="postgres-replica-1")
     assert r.returncode != 0, r.stdout
     assert "postgres-replica-1: pg_is_in_recovery() = f" in r.stdout, r.stdout
-    assert "replication checks failed" in r.stderr, r.stderr
+    assert "checks failed (see above)" in r.stderr, r.stderr
 
 
 def main():
@@ -205,6 +227,7 @@ def main():
         return 1
     return run_tests([test_refuses_without_secrets, test_refuses_unfilled_secrets,
                       test_order_without_crds, test_crds_image_namespace_context,
+                      test_router_endpoint_down_fails,
                       test_replica_not_in_recovery_fails])
 
 

@@ -7,7 +7,8 @@
 //     object of a kind neither package knows fails.
 //  2. References: every ConfigMap/Secret key a pod reads exists; every
 //     Service, PodDisruptionBudget and NetworkPolicy selects pods; named
-//     target ports exist; $(VAR) in args names a variable of the container.
+//     target ports exist; a NetworkPolicy's ports are container ports of
+//     the pods it selects; $(VAR) in args names a variable of the container.
 //  3. Pod policy: non-root, seccomp RuntimeDefault, no privilege escalation,
 //     all capabilities dropped, read-only root file system, resources,
 //     probes, pinned images, spread across nodes.
@@ -163,6 +164,21 @@ function checkReferences(objects) {
     if (o.kind === "PodDisruptionBudget" || o.kind === "NetworkPolicy") {
       const sel = (o.kind === "NetworkPolicy" ? o.spec.podSelector : o.spec.selector).matchLabels;
       if (!pods.some((p) => matches(sel, p.labels))) fail(where, "selects no pods");
+    }
+    // A NetworkPolicy that opens a port nothing listens on protects nothing.
+    if (o.kind === "NetworkPolicy") {
+      const selected = pods.filter((p) => matches(o.spec.podSelector.matchLabels, p.labels));
+      const numbers = new Set();
+      for (const p of selected) {
+        for (const { c } of containersOf(p.spec)) for (const port of c.ports || []) numbers.add(port.containerPort);
+      }
+      for (const rule of o.spec.ingress || []) {
+        for (const port of rule.ports || []) {
+          if (typeof port.port === "number" && !numbers.has(port.port)) {
+            fail(where, `allows port ${port.port}, which no pod it selects listens on`);
+          }
+        }
+      }
     }
     if ((o.kind === "StatefulSet" || o.kind === "Deployment") && !matches(o.spec.selector.matchLabels, podLabelsOf(o))) {
       fail(where, "selector does not match the pod template");
