@@ -152,8 +152,13 @@ class Lifecycle:
         """pgrepl_exporter --sidecar beside `pod`, as in the pod template."""
         target = (f"host=127.0.0.1 port={self.env.ports[pod]} "
                   "user=pgrepl_monitor dbname=postgres")
+        # As the pod template: the write endpoint is DB_HOST:DB_PORT.
+        primary = (f"host=127.0.0.1 port={self.router.write_port} "
+                   "user=pgrepl_monitor dbname=postgres")
         return Exporter(args=["--sidecar", f"--cluster={CLUSTER}",
-                              f"--{role}={target}", "--poll.interval=1s",
+                              f"--{role}={target}",
+                              f"--sidecar.primary={primary}",
+                              "--poll.interval=1s",
                               "--health.replica-max-lag=1s"],
                         password=self.env.mon_password,
                         env={"DB_HOST": "127.0.0.1",
