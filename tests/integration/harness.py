@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -60,15 +61,20 @@ def mount_namespace():
     return prefix
 
 
-def with_private_hosts(prefix, hosts_path, directory, resolv_conf=None):
+def with_private_hosts(prefix, hosts_path, directory, resolv_conf=None,
+                       nsswitch=None):
     """An Exporter.command that runs the exporter in the mount namespace of
-    `prefix` with `hosts_path` bound over /etc/hosts (and `resolv_conf`, if
-    given, over /etc/resolv.conf), so a test can change name resolution
-    without touching the machine's files."""
+    `prefix` with `hosts_path` bound over /etc/hosts (and `resolv_conf` over
+    /etc/resolv.conf, `nsswitch` over /etc/nsswitch.conf, if given), so a
+    test can change name resolution without touching the machine's files.
+    A bind that fails makes the exporter fail to start, so a test never
+    runs without the resolution it asked for."""
     wrapper = os.path.join(directory, "exporter.sh")
     binds = [(hosts_path, "/etc/hosts")]
     if resolv_conf is not None:
         binds.append((resolv_conf, "/etc/resolv.conf"))
+    if nsswitch is not None:
+        binds.append((nsswitch, "/etc/nsswitch.conf"))
     with open(wrapper, "w") as f:
         f.write("#!/bin/sh\nset -e\n")
         for source, target in binds:
@@ -159,9 +165,34 @@ class Cluster:
         }]}
 
 
+def descendants(pid):
+    """The pids of every process below `pid`, from /proc."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
 class Load:
     """A bounded background write load on the primary: `pgcluster.sh load`
-    for at most `seconds` at `rate` rows per second, stopped on exit."""
+    for at most `seconds` at `rate` rows per second, stopped on exit.
+
+    The script runs pgbench under runuser and timeout, which puts pgbench
+    in a process group of its own: a SIGTERM to the script alone would
+    leave pgbench writing for the rest of `seconds`, into the next test.
+    So the exit signals every process below the script too, by pid."""
 
     def __init__(self, cluster, seconds, rate=300):
         self.proc = subprocess.Popen(
@@ -172,7 +203,13 @@ class Load:
         return self
 
     def __exit__(self, *exc):
+        below = descendants(self.proc.pid)
         self.proc.terminate()
+        for pid in below:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
         self.proc.wait(30)
         return False
 

@@ -2,16 +2,23 @@
 cluster on loopback and the real exporter binary.
 
 Tolerances: the exporter polls every 1 s (--poll.interval=1s) with a 2 s
-poll timeout. "Within 3 poll intervals" is checked as 3 s plus one
-scrape; recoveries allow the reconnect backoff (capped at 5 s) twice.
+poll timeout. "Within 3 poll intervals" is checked as 3 s plus SLACK, the
+scheduling delay a loaded 2-core machine (builds of other work beside
+the three servers) may add; recoveries allow the reconnect backoff
+(capped at 5 s) twice. The figures themselves (detection latency, scrape
+time during a freeze) are measured by bench/bench.py (docs/BENCHMARKS.md);
+here each timing bound comes with the behaviour it stands for.
 """
 
+import statistics
 import sys
 import time
 
 from harness import Cluster, Exporter, log, run_tests, wait_until
 
 INTERVAL = 1.0
+POLL_TIMEOUT = 2.0
+SLACK = 1.5  # seconds of scheduling delay a loaded 2-core machine may add
 ARGS = ["--poll.interval=1s", "--poll.timeout=2s", "--cluster=it"]
 cluster = None
 
@@ -66,14 +73,26 @@ def test_roles_and_up():
 def test_stopped_replica_goes_down_and_recovers():
     with exporter() as e:
         e.wait_metric("pgrepl_up", {"instance": "replica1"}, lambda v: v == 1, 10)
+
+        def poll_errors(m):
+            return sum(m.all("pgrepl_poll_errors_total", instance="replica1").values())
+        errors0 = poll_errors(e.scrape())
         t0 = time.monotonic()
         cluster.tool("stop", "replica1")
         stopped = time.monotonic()
-        e.wait_metric("pgrepl_up", {"instance": "replica1"}, lambda v: v == 0,
-                      3 * INTERVAL + 0.5, what="replica1 up=0 within 3 intervals")
-        log(f"replica1 up=0 {time.monotonic() - stopped:.2f}s after stop returned"
-            f" ({time.monotonic() - t0:.2f}s after stop began)")
-        m = e.scrape()
+        # The first failed poll after the stop must publish up=0 (no retry
+        # or grace period first): the scrape that shows the first new error
+        # shows up=0, whenever that poll ran. The bound is the wall-clock
+        # side: one poll after the stop, 3 intervals at most, plus SLACK.
+        def failed_poll():
+            m = e.scrape()
+            return m if poll_errors(m) > errors0 else None
+        m = wait_until(failed_poll, 3 * INTERVAL + SLACK, interval=0.1,
+                       what="a failed poll of replica1 within 3 intervals")
+        log(f"replica1's first failed poll {time.monotonic() - stopped:.2f}s after "
+            f"stop returned ({time.monotonic() - t0:.2f}s after stop began)")
+        assert m.get("pgrepl_up", instance="replica1") == 0, \
+            "the first failed poll did not publish up=0"
         assert m.get("pgrepl_up", instance="primary") == 1
         assert m.get("pgrepl_up", instance="replica2") == 1
         # Role is unknown while down: no sample rather than a stale one.
@@ -94,14 +113,24 @@ def test_frozen_replica_does_not_stall_scrapes():
         cluster.tool("freeze", "replica2")
         try:
             before = e.scrape()
-            worst = 0.0
+            took = []
             for _ in range(25):  # about 5 s of scrapes during the freeze
                 status, _, seconds = e.get("/metrics")
                 assert status == 200
-                worst = max(worst, seconds)
+                took.append(seconds)
                 time.sleep(0.2)
-            log(f"slowest /metrics during freeze: {worst * 1000:.1f} ms")
-            assert worst < 1.0, f"/metrics took {worst:.2f}s during a freeze"
+            slow = [round(t, 2) for t in took if t > 0.5]
+            log(f"/metrics during freeze: median "
+                f"{statistics.median(took) * 1000:.1f} ms, slowest "
+                f"{max(took) * 1000:.1f} ms, {len(slow)} of {len(took)} over 0.5 s")
+            # A scrape that waited on the frozen replica (its hung query, then
+            # its hung reconnects) would take up to the 2 s poll timeout, and
+            # those hangs fill much of the freeze: a good share of these 25
+            # scrapes would. A loaded machine delays a scrape now and then
+            # (an idle one answers in milliseconds): at most 3 over 0.5 s,
+            # and none as long as a poll timeout.
+            assert len(slow) <= 3, f"slow scrapes during a freeze: {slow}"
+            assert max(took) < POLL_TIMEOUT, f"/metrics took {max(took):.2f}s"
             after = e.scrape()
             for name in ("primary", "replica1"):
                 t_before = before.get("pgrepl_last_poll_success_timestamp_seconds",

@@ -10,19 +10,23 @@ Faults, in a loop until the time is up (each cycle runs to its end):
   5. DNS: replica2 is found through replica_discovery; its name vanishes
      from the exporter's hosts file and comes back (a private mount
      namespace with a bind-mounted hosts file, as in
-     tests/integration/test_discovery.py). Without unshare, replica2 is
-     configured statically and this fault is skipped (logged).
+     tests/integration/test_discovery.py, and an nsswitch.conf of
+     "hosts: files", so a vanished name is NXDOMAIN at once whatever the
+     machine's DNS does). Without a mount namespace, replica2 is
+     configured statically, the other faults run, and the test exits 77
+     (SKIP_RETURN_CODE: ctest reports it skipped, never passed) unless
+     something else failed.
 
 Load, all the time: 4 threads each GET /metrics every 100 ms over a
 keep-alive connection, and one thread cycling through /healthz, /ready,
 /replica?instance=replica1 and /replica?instance=replica2.
 
 Asserted:
-  - no failed or slow response: every response within 1 s; no connection
-    error, timeout or 5xx, except the documented 503 of /replica;
-    /metrics, /healthz and /ready always 200;
-  - keep-alive /metrics p50 far below the 40 ms of a Nagle/delayed-ACK
-    stall (< 20 ms);
+  - no failed or slow response: every response within SLOW_S (1.5 s); no
+    connection error, timeout or 5xx, except the documented 503 of
+    /replica; /metrics, /healthz and /ready always 200;
+  - no Nagle/delayed-ACK stall on keep-alive /metrics: the fastest quarter
+    of the scrapes under 20 ms (a stall costs each request it hits 40 ms);
   - every fault visible in the metrics (up 0 while stopped, timeout errors
     while frozen, no primary while it restarts, connections_opened_total
     rising after terminate, discovered_replicas 0 while DNS fails);
@@ -47,10 +51,25 @@ from harness import (Cluster, Exporter, Metrics, log,  # noqa: E402
                      mount_namespace, run_tests, wait_until, with_private_hosts)
 
 SOAK_SECONDS = float(os.environ.get("PGREPL_SOAK_SECONDS", "180"))
-SLOW_S = 1.0
+# A response slower than this fails. What it guards against: a request
+# waiting on a poll. The frozen replica's polls and reconnects hang for up
+# to the 2 s poll timeout, over and over during each freeze, and the load
+# sends about 40 requests a second, so such a wait would put many
+# responses between 1.5 and 2 s. Scheduling delay on this shared 2-core
+# machine lifts single responses (a run at load average 6.5 had its
+# slowest of 9005 at 30 ms), hence the half second between this bound
+# and the poll timeout.
+SLOW_S = 1.5
 RSS_SLACK_KIB = 8 * 1024
-NAGLE_P50_LIMIT_S = 0.020
+# A Nagle/delayed-ACK stall adds at least 40 ms (Linux's minimum delayed-
+# ACK time) to every keep-alive request it hits; load can delay requests
+# but cannot make them faster, so the fastest quarter shows the floor: it
+# must be under half a stall. (The p50 figure itself, about 1-3 ms, is
+# bench/bench.py's; docs/BENCHMARKS.md tells how the stall was found.)
+NAGLE_QUANTILE = 25
+NAGLE_LIMIT_S = 0.020
 DNS_NAME = "pgrepl-soak.test"
+SKIP = 77  # SKIP_RETURN_CODE of soak.test_soak (tests/CMakeLists.txt)
 state = {}
 
 
@@ -262,7 +281,8 @@ def test_soak():
     if state["dns"]:
         faults.append(fault_dns)
     else:
-        log("DNS fault skipped: no private mount namespace on this machine")
+        log("DNS fault not run: no private mount namespace on this machine "
+            "(the test exits 77, skipped, if nothing else fails)")
     done = {f.__name__: [] for f in faults}
     try:
         time.sleep(5)  # the load's own allocations settle first
@@ -305,8 +325,11 @@ def test_soak():
     log(f"responses: {len(all_times)} total; " + ", ".join(
         f"{k} n={len(v)} max={max(v) * 1000:.1f}ms p99={percentile(v, 99) * 1000:.1f}ms"
         for k, v in sorted(rec.times.items())))
-    log(f"/metrics keep-alive p50 {percentile(m_times, 50) * 1000:.2f} ms, "
-        f"p99 {percentile(m_times, 99) * 1000:.2f} ms, max {max(m_times) * 1000:.1f} ms")
+    log(f"/metrics keep-alive p{NAGLE_QUANTILE} "
+        f"{percentile(m_times, NAGLE_QUANTILE) * 1000:.2f} ms, "
+        f"p50 {percentile(m_times, 50) * 1000:.2f} ms, "
+        f"p99 {percentile(m_times, 99) * 1000:.2f} ms, max {max(m_times) * 1000:.1f} ms; "
+        "load average %.1f %.1f %.1f" % os.getloadavg())
     log("statuses: " + ", ".join(f"{k[0]} {k[1]}: {v}" for k, v in sorted(
         rec.statuses.items(), key=lambda kv: (kv[0][0], str(kv[0][1])))))
     log(f"RSS start {rss_start} KiB, after warm-up {rss_base} KiB, end {rss_end} KiB "
@@ -315,8 +338,9 @@ def test_soak():
 
     assert not rec.failures, f"{len(rec.failures)} failed or slow responses: {rec.failures[:10]}"
     assert len(m_times) > 100 * SOAK_SECONDS / 60, f"only {len(m_times)} scrapes"
-    assert percentile(m_times, 50) < NAGLE_P50_LIMIT_S, \
-        f"/metrics p50 {percentile(m_times, 50) * 1000:.1f} ms: a write/ACK stall is back"
+    fast = percentile(m_times, NAGLE_QUANTILE)
+    assert fast < NAGLE_LIMIT_S, \
+        f"/metrics p{NAGLE_QUANTILE} {fast * 1000:.1f} ms: a write/ACK stall is back"
     assert rss_end <= rss_base + RSS_SLACK_KIB, f"RSS grew from {rss_base} to {rss_end} KiB"
     assert all(len(v) >= 1 for v in done.values())
 
@@ -338,6 +362,9 @@ def main():
             if dns:
                 state["hosts"] = os.path.join(tmp, "hosts")
                 write_hosts(True)
+                nsswitch = os.path.join(tmp, "nsswitch.conf")
+                with open(nsswitch, "w") as f:
+                    f.write("hosts: files\n")
                 cfg["clusters"][0]["replica_discovery"] = {
                     "host": DNS_NAME, "port": c.port("replica2"),
                     "conninfo": "user=pgrepl_monitor dbname=postgres"}
@@ -347,10 +374,16 @@ def main():
             e = Exporter(cfg, ["--poll.interval=1s", "--poll.timeout=2s"],
                          password=c.password())
             if dns:
-                e.command = with_private_hosts(unshare, state["hosts"], tmp)
+                e.command = with_private_hosts(unshare, state["hosts"], tmp,
+                                               nsswitch=nsswitch)
             with e:
                 state["exporter"] = e
-                return run_tests([test_soak])
+                rc = run_tests([test_soak])
+            if rc == 0 and not dns:
+                print("SKIPPED: the DNS fault needs a mount namespace "
+                      "(unshare -m); the other faults passed")
+                return SKIP
+            return rc
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
