@@ -218,6 +218,11 @@ Status HttpServer::Start() {
                         nullptr};
   mg_callbacks callbacks{};
   callbacks.log_message = LogMessage;
+  // Every request, whatever its path, goes to Dispatch, so the method and
+  // authentication checks cannot be bypassed. Set before the server
+  // starts: a handler registered after mg_start2() left a window in which
+  // a request that had connected got civetweb's own 404.
+  callbacks.begin_request = BeginRequest;
   if (tls) callbacks.external_ssl_ctx = ExternalSslContext;
   mg_init_data init{};
   init.callbacks = &callbacks;
@@ -239,9 +244,6 @@ Status HttpServer::Start() {
     return Status::Invalid("--web.listen-address " + options_.listen_address +
                            ": " + why);
   }
-  // One handler for every path, so the method and authentication checks
-  // cannot be bypassed by a path no handler was registered for.
-  mg_set_request_handler(ctx_, "/", HandleRequest, this);
   return Status::Ok();
 }
 
@@ -281,10 +283,13 @@ int HttpServer::ExternalSslContext(void** ssl_ctx, void* p) {
   return 1;
 }
 
-int HttpServer::HandleRequest(mg_connection* conn, void* p) {
-  // No exception may unwind into civetweb's C code.
+int HttpServer::BeginRequest(mg_connection* conn) {
+  const auto* self =
+      static_cast<const HttpServer*>(mg_get_user_data(mg_get_context(conn)));
+  // No exception may unwind into civetweb's C code. The status returned
+  // (1-999) tells civetweb the request is answered.
   try {
-    return static_cast<const HttpServer*>(p)->Dispatch(conn);
+    return self->Dispatch(conn);
   } catch (...) {
     return Reply(conn, 500, kText, "internal error\n");
   }

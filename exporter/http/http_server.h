@@ -67,7 +67,7 @@ class HttpServer {
                                      bool tls);
 
  private:
-  static int HandleRequest(mg_connection* conn, void* self);
+  static int BeginRequest(mg_connection* conn);
   static int ExternalSslContext(void** ssl_ctx, void* self);
   int Dispatch(mg_connection* conn) const;
   int HandleMetrics(mg_connection* conn) const;
