@@ -431,7 +431,13 @@ def test_hostile_input_keeps_serving_with_flat_memory():
     log(f"hostile input: {answered} requests answered per round, "
         f"RSS {before} KiB -> {after} KiB ({after - before:+d} KiB) "
         f"in {time.monotonic() - t0:.1f}s")
-    assert after - before < 8 * 1024, f"RSS grew {after - before} KiB"
+    sanitizer = os.environ.get("PGREPL_SANITIZER")
+    if sanitizer:
+        # A sanitizer's shadow memory and per-thread state grow with every
+        # thread that runs: the memory bound is for the release build.
+        log(f"RSS bound not applied under {sanitizer}")
+    else:
+        assert after - before < 8 * 1024, f"RSS grew {after - before} KiB"
     assert e.proc.poll() is None, "exporter died"
     assert status(e, "/healthz") == 200
     assert status(e, "/metrics") == 200

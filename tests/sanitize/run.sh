@@ -52,7 +52,7 @@ for step in "${steps[@]}"; do
       ;;
     test_*)
       PGREPL_EXPORTER="$build_dir/pgrepl_exporter" PGREPL_SOURCE_DIR="$src" \
-        python3 "$src/tests/integration/$step.py"
+        PGREPL_SANITIZER="$kind" python3 "$src/tests/integration/$step.py"
       ;;
     *) echo "run.sh: unknown step $step" >&2; exit 2 ;;
   esac
