@@ -133,6 +133,14 @@ void Poller::ApplyRetarget() {
   backoff_ = std::chrono::milliseconds(0);
 }
 
+void Poller::BackOff(Clock::time_point start, const Status& why) {
+  backoff_ = backoff_.count() == 0
+                 ? options_.interval
+                 : std::min(backoff_ * 2, options_.backoff_max);
+  next_connect_ = start + backoff_;
+  RecordFailure(why);
+}
+
 bool Poller::EnsureConnected(Clock::time_point start,
                              Clock::time_point deadline) {
   if (session_->connected()) return true;
@@ -143,20 +151,12 @@ bool Poller::EnsureConnected(Clock::time_point start,
   Status st = session_->Connect(
       std::min(deadline, start + options_.connect_timeout), options_.timeout);
   if (!st.ok()) {
-    backoff_ = backoff_.count() == 0
-                   ? options_.interval
-                   : std::min(backoff_ * 2, options_.backoff_max);
-    next_connect_ = start + backoff_;
-    RecordFailure(st);
+    BackOff(start, st);
     return false;
   }
   if (Status same = CheckServerIdentity(deadline); !same.ok()) {
     session_->Close();
-    backoff_ = backoff_.count() == 0
-                   ? options_.interval
-                   : std::min(backoff_ * 2, options_.backoff_max);
-    next_connect_ = start + backoff_;
-    RecordFailure(same);
+    BackOff(start, same);
     return false;
   }
   backoff_ = std::chrono::milliseconds(0);

@@ -93,6 +93,9 @@ class Poller {
   // rule for serving reads without a primary.
   void DeriveWithoutPrimary(Clock::time_point now);
   void RecordFailure(const Status& st);
+  // A connect that failed (`why`): the next attempt waits for the doubled
+  // backoff, counted from `start`.
+  void BackOff(Clock::time_point start, const Status& why);
   Clock::duration KeepSource() const;
 
   const std::string cluster_;

@@ -90,6 +90,18 @@ def free_port():
         return s.getsockname()[1]
 
 
+def stop_process(proc, grace=10):
+    """SIGTERM, then SIGKILL after `grace` seconds; waits for the exit."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def wait_until(predicate, timeout, interval=0.2, what="condition"):
     """Polls predicate() until it returns a truthy value; returns it.
 
@@ -290,13 +302,7 @@ class Exporter:
         return self
 
     def __exit__(self, *exc):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.log_file.close()
         # A clean stop exits 0; a crash, a hang on SIGTERM or a sanitizer
         # report (which also ends the process) fails the test.

@@ -18,30 +18,25 @@ import ctypes.util
 _name = ctypes.util.find_library("pq") or "libpq.so.5"
 _lib = ctypes.CDLL(_name)
 
-_lib.PQconnectdb.argtypes = [ctypes.c_char_p]
-_lib.PQconnectdb.restype = ctypes.c_void_p
-_lib.PQstatus.argtypes = [ctypes.c_void_p]
-_lib.PQstatus.restype = ctypes.c_int
-_lib.PQerrorMessage.argtypes = [ctypes.c_void_p]
-_lib.PQerrorMessage.restype = ctypes.c_char_p
-_lib.PQfinish.argtypes = [ctypes.c_void_p]
-_lib.PQfinish.restype = None
-_lib.PQexec.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
-_lib.PQexec.restype = ctypes.c_void_p
-_lib.PQresultStatus.argtypes = [ctypes.c_void_p]
-_lib.PQresultStatus.restype = ctypes.c_int
-_lib.PQresultErrorMessage.argtypes = [ctypes.c_void_p]
-_lib.PQresultErrorMessage.restype = ctypes.c_char_p
-_lib.PQntuples.argtypes = [ctypes.c_void_p]
-_lib.PQntuples.restype = ctypes.c_int
-_lib.PQnfields.argtypes = [ctypes.c_void_p]
-_lib.PQnfields.restype = ctypes.c_int
-_lib.PQgetvalue.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
-_lib.PQgetvalue.restype = ctypes.c_char_p
-_lib.PQgetisnull.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
-_lib.PQgetisnull.restype = ctypes.c_int
-_lib.PQclear.argtypes = [ctypes.c_void_p]
-_lib.PQclear.restype = None
+# Each libpq function used: (argument types, result type).
+C = ctypes
+_SIGNATURES = {
+    "PQconnectdb": ([C.c_char_p], C.c_void_p),
+    "PQstatus": ([C.c_void_p], C.c_int),
+    "PQerrorMessage": ([C.c_void_p], C.c_char_p),
+    "PQfinish": ([C.c_void_p], None),
+    "PQexec": ([C.c_void_p, C.c_char_p], C.c_void_p),
+    "PQresultStatus": ([C.c_void_p], C.c_int),
+    "PQresultErrorMessage": ([C.c_void_p], C.c_char_p),
+    "PQntuples": ([C.c_void_p], C.c_int),
+    "PQnfields": ([C.c_void_p], C.c_int),
+    "PQgetvalue": ([C.c_void_p, C.c_int, C.c_int], C.c_char_p),
+    "PQgetisnull": ([C.c_void_p, C.c_int, C.c_int], C.c_int),
+    "PQclear": ([C.c_void_p], None),
+}
+for _fn, (_args, _res) in _SIGNATURES.items():
+    getattr(_lib, _fn).argtypes = _args
+    getattr(_lib, _fn).restype = _res
 
 _CONNECTION_OK = 0
 _PGRES_COMMAND_OK = 1

@@ -20,7 +20,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "integration"))
-from harness import SOURCE_DIR, free_port, log, wait_until  # noqa: E402
+from harness import (SOURCE_DIR, free_port, log, stop_process,  # noqa: E402
+                     wait_until)
 
 CONFIG = os.path.join(SOURCE_DIR, "k8s", "router", "haproxy.cfg")
 HAPROXY = (os.environ.get("PGREPL_HAPROXY") or shutil.which("haproxy") or
@@ -104,13 +105,7 @@ class Router:
         return self
 
     def __exit__(self, *exc):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if self._reader:
             self._reader.join(5)
         self._log.close()
