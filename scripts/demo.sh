@@ -91,6 +91,7 @@ if [ "$replicas" -eq 2 ]; then
     DB_HOST=127.0.0.1 DB_PORT="$write_port" PGREPL_PASSWORD_FILE="$work/cluster/monitor.password" \
       "$build_dir/pgrepl_exporter" --sidecar --cluster=demo \
       "--$role=host=127.0.0.1 port=${pg_ports[i]} user=pgrepl_monitor dbname=postgres" \
+      "--sidecar.primary=host=127.0.0.1 port=$write_port user=pgrepl_monitor dbname=postgres" \
       --poll.interval=1s --health.replica-max-lag=1s \
       --web.listen-address="127.0.0.1:$sidecar_port" >"$work/sidecar-${names[i]}.log" 2>&1 &
     pids+=($!)
