@@ -9,6 +9,7 @@
 #include "exporter/base/version.h"
 #include "exporter/collector/collector.h"
 #include "exporter/config/config.h"
+#include "exporter/config/secret_files.h"
 #include "exporter/config/flags.h"
 #include "exporter/http/http_server.h"
 #include "exporter/http/reload.h"

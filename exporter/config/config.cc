@@ -2,10 +2,8 @@
 #include "exporter/config/config.h"
 
 #include <cctype>
-#include <cstdio>
 #include <set>
 
-#include "exporter/base/logging.h"
 #include "exporter/base/text.h"
 #include "exporter/pg/conninfo.h"
 
@@ -116,33 +114,6 @@ Status Validate(const Config& config) {
     }
   }
   return Status::Ok();
-}
-
-std::vector<std::pair<std::string, std::string>> SecretFiles(
-    const Config& config) {
-  std::vector<std::pair<std::string, std::string>> out;
-  if (!config.web_config_file.empty()) {
-    out.emplace_back("--web.config.file", config.web_config_file);
-  }
-  if (config.web.tls && !config.web.tls->key_file.empty()) {
-    out.emplace_back("tls_server_config.key_file", config.web.tls->key_file);
-  }
-  if (!config.password_file.empty()) {
-    out.emplace_back("PGREPL_PASSWORD_FILE", config.password_file);
-  }
-  return out;
-}
-
-void WarnAboutReadableSecretFiles(const Config& config) {
-  for (const auto& [what, path] : SecretFiles(config)) {
-    if (unsigned mode = ReadableByOthersMode(path); mode != 0) {
-      char octal[12];
-      std::snprintf(octal, sizeof octal, "%04o", mode);
-      Log(spdlog::level::warn,
-          "secret file is readable by group or others; chmod 600",
-          {{"file", what}, {"path", path}, {"mode", octal}});
-    }
-  }
 }
 
 }  // namespace pgrepl

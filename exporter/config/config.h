@@ -81,14 +81,6 @@ struct Config {
   std::string password_file;
 };
 
-// The files holding secrets (what, path): the web config file, the TLS key
-// file and PGREPL_PASSWORD_FILE, each when set.
-std::vector<std::pair<std::string, std::string>> SecretFiles(
-    const Config& config);
-
-// Logs a warning for each of SecretFiles() that group or others can read.
-// At startup and after each web config reload.
-void WarnAboutReadableSecretFiles(const Config& config);
 
 // Checks the whole: at least one target; cluster and instance names
 // non-empty and unique; conninfos libpq accepts; poll interval, poll

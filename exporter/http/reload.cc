@@ -6,6 +6,7 @@
 
 #include "exporter/base/logging.h"
 #include "exporter/config/config.h"
+#include "exporter/config/secret_files.h"
 #include "exporter/config/web_config.h"
 #include "exporter/http/http_server.h"
 #include "exporter/model/snapshot_store.h"
