@@ -386,7 +386,7 @@ class Lifecycle:
         p.check(status == 503, f"primary's sidecar /primary: {status} {body.strip()}")
         for pod in REPLICA_PODS:
             status, body, _ = self.exporters[pod].get("/replica?max_lag=1s")
-            p.check(status == 200 and "primary" in body.lower(),
+            p.check(status == 200 and "serving without primary" in body,
                     f"{SHORT[pod]}'s sidecar serves without a primary, /replica?max_lag=1s:"
                     f" {status} {body.strip()}")
             _, text, _ = self.exporters[pod].get("/status")

@@ -596,7 +596,7 @@ TEST_F(SidecarWatchTest, AnAttachedWatchIsPolledFirstInTheSameCycle) {
   s = Poll(*local_, Slot(1));
   EXPECT_EQ(s->primary_reachable, false);
   EXPECT_TRUE(s->serving_without_primary);
-  EXPECT_TRUE(store_.All().size() == 1u) << "the watch publishes nothing";
+  EXPECT_EQ(store_.All().size(), 1u) << "the watch publishes nothing";
 }
 
 TEST_F(SidecarWatchTest, CaughtUpReplicaServesWithoutPrimaryOnlyOnceItIsGone) {
