@@ -23,6 +23,16 @@ struct PollContext {
   ClusterHistory* history = nullptr;  // not own
   // How long a position recorded by one source stays the reference.
   std::chrono::steady_clock::duration keep_source{};
+  // True on a new session and every few polls: statements that read what
+  // cannot change while the server runs (settings, version) are due. A
+  // collector that skips them keeps its last answer in a sticky reading.
+  bool refresh_static = true;
+};
+
+// What the poller knows before it sends a poll's statements.
+struct StatementPlan {
+  int server_version_num = 0;  // of the current session
+  bool refresh_static = true;  // as PollContext::refresh_static
 };
 
 // Update() runs on the instance's poller thread and fills its part of the
@@ -35,6 +45,14 @@ class Collector {
   // True for the one collector that reads the instance's role. It runs
   // first; `up` is its success, and when it fails no other collector runs.
   virtual bool ReadsRole() const { return false; }
+  // Every statement Update() may run this poll, in order, so that the
+  // poller can send them all in one round trip and answer Update()'s
+  // queries from the results. Update() must use exactly these texts; a
+  // statement not declared here costs a round trip of its own. Each must
+  // be valid on a primary and on a replica.
+  virtual std::vector<std::string> Statements(const StatementPlan&) const {
+    return {};
+  }
   virtual Status Update(RowSource& db, const PollContext& ctx,
                         InstanceSnapshot* s) const = 0;
   // `sink` carries the cluster and instance labels already.
