@@ -3,7 +3,8 @@
 # wait for them, and show that replication works.
 #
 # Order: Secrets (k8s/secrets.yaml) -> k8s/ (ConfigMaps, primary, replicas,
-# router, PDBs, NetworkPolicies) -> router rollout -> primary rollout ->
+# router, PDBs, NetworkPolicies) -> delete the PDBs of earlier versions
+# (postgres-primary, postgres-replica) -> router rollout -> primary rollout ->
 # replicas rollout -> monitoring (k8s/monitoring/ when the
 # prometheus-operator CRDs exist, else the exporter alone from
 # k8s/monitoring/exporter/) -> exporter rollout -> checks:
@@ -31,6 +32,15 @@ usage: $PROG [options]
   -h, --help           this text
 
 Needs k8s/secrets.yaml: copy k8s/secrets.yaml.example and fill it in.
+
+k8s/ is a kustomization. Without this script, run exactly:
+  kubectl apply -f k8s/secrets.yaml
+  kubectl apply -k k8s/
+  kubectl apply -k k8s/monitoring/      # or k8s/monitoring/exporter/ without the
+                                        # prometheus-operator CRDs
+(and set the exporter image in the kustomizations' images: entries). Not
+kubectl apply -f k8s/postgres-primary.yaml / postgres-replica.yaml: those
+files need the ConfigMaps kustomize generates, and refuse to apply alone.
 EOF
 }
 
@@ -108,6 +118,9 @@ step "secrets (k8s/secrets.yaml)"
 
 step "PostgreSQL: primary, replicas, router, PDBs, NetworkPolicies (k8s/)"
 apply_dir "$K8S_DIR"
+# The budgets of earlier versions: a pod in two budgets cannot be evicted
+# (k8s/pdb.yaml now has one, postgres, for all three databases).
+"${kc[@]}" delete poddisruptionbudget postgres-primary postgres-replica --ignore-not-found
 rollout deployment/postgres-router
 rollout statefulset/postgres-primary
 rollout statefulset/postgres-replica

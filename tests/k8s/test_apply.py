@@ -43,6 +43,7 @@ case "$1 ${2:-}" in
     "get crd") [[ ${STUB_CRDS:-0} == 1 ]] ;;
     "get namespace") exit 1 ;;
     "create namespace") echo "namespace/$3 created" ;;
+    "delete poddisruptionbudget") echo "deleted $3 $4 (if found)" ;;
     "rollout status") echo "$3 rolled out" ;;
     "get statefulset") echo 2 ;;
     "get pods") printf 'postgres-replica-0\npostgres-replica-1\n' ;;
@@ -157,14 +158,18 @@ def test_order_without_crds(box):
     assert r.returncode == 0, r.stdout + r.stderr
     calls = [c for c in box.calls() if not c.startswith("kustomize")]
     steps = [c.split()[0] + " " + c.split()[1] for c in calls]
-    want = ["apply -f", "apply -f", "rollout status", "rollout status",
-            "rollout status", "get crd", "apply -f", "rollout status"]
+    want = ["apply -f", "apply -f", "delete poddisruptionbudget",
+            "rollout status", "rollout status", "rollout status", "get crd",
+            "apply -f", "rollout status"]
     assert steps[:len(want)] == want, calls
+    # The earlier versions' two budgets go: a pod in two cannot be evicted.
+    assert calls[2] == ("delete poddisruptionbudget postgres-primary"
+                        " postgres-replica --ignore-not-found"), calls
     # The router first: the replicas clone through postgres-primary.
-    assert "deployment/postgres-router" in calls[2], calls
-    assert "statefulset/postgres-primary" in calls[3], calls
-    assert "statefulset/postgres-replica" in calls[4], calls
-    assert "deployment/pgrepl-exporter" in calls[7], calls
+    assert "deployment/postgres-router" in calls[3], calls
+    assert "statefulset/postgres-primary" in calls[4], calls
+    assert "statefulset/postgres-replica" in calls[5], calls
+    assert "deployment/pgrepl-exporter" in calls[8], calls
     secrets, cluster, monitoring = box.applied()
     assert "kind: Secret" in secrets
     assert "name: postgres-primary" in cluster and "kind: StatefulSet" in cluster
