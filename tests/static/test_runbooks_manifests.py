@@ -110,9 +110,13 @@ class Manifests:
                 if all(labels.get(a) == b for a, b in selector.items())]
 
 
+EXTERNAL = frozenset({"(outside k8s/)"})
+
+
 # Placeholders the docs may use: name -> (what it stands for, values). A
-# value set of None marks a name outside k8s/ (a namespace, an
-# application, a number); it may not stand where a manifest name belongs.
+# value set of None marks a value that names no object (a namespace, a
+# number, an address): it may not stand where an object's name belongs.
+# EXTERNAL marks an object outside k8s/, of the given kind.
 def placeholders(m):
     exporter = ("pod", {"deployment:pgrepl-exporter"})
     return {
@@ -128,7 +132,9 @@ def placeholders(m):
         "<networkpolicy>": ("networkpolicy", m.of("NetworkPolicy")),
         "<node>": ("node", None),
         "<namespace>": ("namespace", None),
-        "<app>": ("deployment", None),  # an application's, outside k8s/
+        # Named objects outside k8s/: accepted where their kind belongs.
+        "<app>": ("deployment", EXTERNAL),   # an application's Deployment
+        "<old-pod>": ("pod", EXTERNAL),      # the single-instance server (application.md)
         "<instance>": ("an instance label value", None),
         "<standby>": ("a standby label value", None),
         "<bigger>": ("a storage size", None),
@@ -219,10 +225,10 @@ class Checker:
                 self.fail(where, f"unknown placeholder {name}")
                 return set()
             pkind, values = self.ph[name]
-            if pkind != kind or (values is None and kind != "deployment"):
+            if pkind != kind or values is None:
                 self.fail(where, f"placeholder {name} ({pkind}) where a {kind} name belongs")
                 return set()
-            return values or set()
+            return set() if values is EXTERNAL else values
         if kind == "pod":
             ok = name in self.m.pods or name in self.doc_pods
         elif kind == "pvc":
@@ -453,6 +459,7 @@ def test_catches_each_known_mistake():
         "the Secret `db-secret`": (m, "no secret db-secret"),
         "`PGREPL_DISCOVERY` in `pgrepl-config`": (m, "ConfigMap pgrepl-config has no key PGREPL_DISCOVERY"),
         "`kubectl delete pod <namespace>`": (m, "placeholder <namespace> (namespace) where a pod name belongs"),
+        "`kubectl scale statefulset <app> --replicas=0`": (m, "placeholder <app> (deployment) where a statefulset name belongs"),
     }
     for snippet, (mf, want) in bad.items():
         got = findings(snippet, mf)
