@@ -8,7 +8,9 @@
 # replicas rollout -> monitoring (k8s/monitoring/ when the
 # prometheus-operator CRDs exist, else the exporter alone from
 # k8s/monitoring/exporter/) -> exporter rollout -> checks:
-# pg_stat_replication on the primary, pg_is_in_recovery() on each replica,
+# pg_stat_replication on the primary (as the superuser, and as the
+# application role postgres_user on app_db: the platform's documented
+# check), pg_is_in_recovery() on each replica,
 # and both router endpoints answering from a replica pod. Exits non-zero
 # when a step or a check fails. Safe to re-run.
 #
@@ -159,6 +161,18 @@ streaming=$(psql_in postgres-primary-0 \
     -At) || streaming=0
 echo "streaming replicas: $streaming of $want"
 if [[ $streaming != "$want" ]]; then failed=1; fi
+
+# The platform's documented check runs as the application role postgres_user
+# on app_db (README.md). Its password stays in the pod: the primary's
+# container has POSTGRES_PASSWORD, and only the pod's shell expands it.
+step "check: pg_stat_replication as postgres_user on app_db"
+echo "\$ kubectl ${ns_flag[*]} exec -it postgres-primary-0 -- psql -U postgres_user -d app_db -c \"SELECT * FROM pg_stat_replication;\""
+# shellcheck disable=SC2016  # $POSTGRES_PASSWORD and $$ are the pod shell's
+app_streaming=$("${kc[@]}" exec postgres-primary-0 -c postgres -- sh -c \
+    'PGPASSWORD="$POSTGRES_PASSWORD" exec psql -X -w -U postgres_user -d app_db -v ON_ERROR_STOP=1 -At -c "SELECT count(*) FROM pg_stat_replication WHERE state = \$\$streaming\$\$"') ||
+    app_streaming=error
+echo "streaming replicas seen by postgres_user: $app_streaming of $want"
+if [[ $app_streaming != "$want" ]]; then failed=1; fi
 
 step "check: pg_is_in_recovery() on each replica"
 mapfile -t pods < <("${kc[@]}" get pods \

@@ -180,6 +180,11 @@ def test_order_without_crds(box):
     # The seed's verification commands, and their results.
     assert "pg_stat_replication" in r.stdout and "postgres-replica-1 | streaming" in r.stdout
     assert "streaming replicas: 2 of 2" in r.stdout, r.stdout
+    # As the application role; its password is expanded only in the pod.
+    assert "streaming replicas seen by postgres_user: 2 of 2" in r.stdout, r.stdout
+    seed = [c for c in box.calls() if "postgres_user" in c]
+    assert len(seed) == 1 and '"$POSTGRES_PASSWORD"' in seed[0], seed
+    assert "not-a-real-password" not in "".join(box.calls()), box.calls()
     for pod in ("postgres-replica-0", "postgres-replica-1"):
         assert f"{pod}: pg_is_in_recovery() = t" in r.stdout, r.stdout
     # Both router endpoints, from inside the cluster.
