@@ -181,7 +181,7 @@ def code_texts(text):
     """The code of a Markdown text: fenced blocks (continuation lines
     joined) and inline spans."""
     out = []
-    fence = re.compile(r"^```[^\n]*\n(.*?)^```", re.S | re.M)
+    fence = re.compile(r"^[ \t]*```[^\n]*\n(.*?)^[ \t]*```", re.S | re.M)
     for block in fence.findall(text):
         out.append(block.replace("\\\n", " "))
     rest = fence.sub("", text)
@@ -261,7 +261,21 @@ class Checker:
             if not hits:
                 self.fail(where, f"-l {sel} selects no {kind} of the manifests")
 
-    def command(self, where, tokens):
+    def command(self, where, tokens, loops=None):
+        # A shell variable of a `for VAR in A B C` loop in the same code
+        # stands for each of its words; another variable is not checkable.
+        expanded = []
+        for t in tokens:
+            m = re.fullmatch(r"\$\{?([A-Za-z_]\w*)\}?", t)
+            if m and loops and m.group(1) in loops:
+                for word in loops[m.group(1)]:
+                    self.command(where, [word if x is t else x for x in tokens], loops)
+                return
+            if m:
+                self.fail(where, f"kubectl {' '.join(tokens)}: {t} is not a loop over known names")
+                return
+            expanded.append(t)
+        tokens = expanded
         pos, flags = [], {}
         i = 0
         while i < len(tokens):
@@ -395,8 +409,10 @@ class Checker:
             for ph in re.findall(r"<[a-z][a-z0-9-]*>", code):
                 if ph not in self.ph:
                     self.fail(name, f"unknown placeholder {ph} in `{code.strip()[:80]}`")
+            loops = {v: words.split() for v, words in
+                     re.findall(r"\bfor (\w+) in ([^;\n]+);", code)}
             for tokens in kubectl_commands(code):
-                self.command(name, tokens)
+                self.command(name, tokens, loops)
             self.slots(name, code)
         self.names_in_prose(name, text)
         self.claims(name, text)
@@ -456,6 +472,8 @@ def test_catches_each_known_mistake():
         "```sh\nkubectl exec -it postgres-primary-0 -- \\\n  psql -c \"SELECT pg_create_physical_replication_slot('replica_1', true);\"\n```":
             (m, "no slot replica_1"),
         "`<replica-sts>`": (m, "unknown placeholder <replica-sts>"),
+        "   ```sh\n   for pod in postgres-primary-0 postgres-0; do\n     kubectl exec $pod -- true\n   done\n   ```": (m, "no pod postgres-0"),
+        "`kubectl logs $POD`": (m, "$POD is not a loop over known names"),
         "the Secret `db-secret`": (m, "no secret db-secret"),
         "`PGREPL_DISCOVERY` in `pgrepl-config`": (m, "ConfigMap pgrepl-config has no key PGREPL_DISCOVERY"),
         "`kubectl delete pod <namespace>`": (m, "placeholder <namespace> (namespace) where a pod name belongs"),
