@@ -56,6 +56,7 @@ json InstanceJson(const InstanceStatus& i) {
           {"role", RoleName(i.role)},
           {"configured_role", i.configured_role},
           {"discovered", i.discovered},
+          {"aliases", i.aliases},
           {"up", i.up},
           {"lag_seconds", OrNull(i.lag_seconds)},
           {"lag_bytes", OrNull(i.lag_bytes)},
