@@ -6,6 +6,7 @@
 #include "exporter/collector/pg_replication_slots.h"
 #include "exporter/collector/pg_stat_replication.h"
 #include "exporter/collector/pg_stat_wal_receiver.h"
+#include "exporter/collector/replay_blockers.h"
 
 namespace pgrepl {
 
@@ -16,6 +17,7 @@ std::vector<std::unique_ptr<Collector>> DefaultCollectors(
   out.push_back(std::make_unique<PgStatWalReceiverCollector>());
   out.push_back(std::make_unique<PgStatReplicationCollector>());
   out.push_back(std::make_unique<PgReplicationSlotsCollector>());
+  out.push_back(std::make_unique<ReplayBlockersCollector>());
   if (options.heartbeat) {
     out.push_back(std::make_unique<HeartbeatCollector>(options.heartbeat_id));
   }

@@ -61,6 +61,25 @@ struct WalReceiverInfo {
   std::string slot;
 };
 
+// What can hold a replica's replay back (collector/replay_blockers): the
+// startup process's wait in pg_stat_activity, the oldest open transaction,
+// and the settings that delay replay or let it wait for queries.
+struct ReplayBlockers {
+  // The startup process's wait_event_type / wait_event; "" when it is not
+  // waiting (or on a primary, which has no startup process).
+  std::string startup_wait_event_type;
+  std::string startup_wait_event;
+  // Seconds since the oldest open transaction of a client backend began
+  // (other than the exporter's own); nullopt when none is open.
+  std::optional<double> oldest_xact_age;
+  // max_standby_streaming_delay in seconds; -1 means wait forever.
+  std::optional<double> max_standby_streaming_delay;
+  std::optional<double> apply_delay;  // recovery_min_apply_delay, seconds
+  std::optional<bool> hot_standby_feedback;
+};
+// The name of that collector, which stores a ReplayBlockers reading.
+inline constexpr char kReplayBlockersCollector[] = "replay_blockers";
+
 // Which server answers, read once per session. The system identifier is
 // set by initdb and shared by a primary and its physical replicas: it names
 // the database cluster, so an address that now reaches another cluster is
