@@ -51,6 +51,7 @@ ROLE_ONLY = {
     "Lag cause": "replica",
     "Lag by stage, on the replica (bytes)": "replica",
     "Oldest query on the replica vs replay delays": "replica",
+    "Queries cancelled on the replica": "replica",
     "WAL written": "primary",
     "Expected standbys": "primary",
     "Standbys": "primary",

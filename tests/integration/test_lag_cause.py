@@ -6,7 +6,9 @@ show within 3 polls of the condition; the condition is a lag, so it starts
 when the lag reaches the 1 s under which a replica counts as not lagging
 (LAG_FLOOR, kLagCauseMinSeconds): the bound is t0 + 1 s + 3 polls, t0
 being the moment the test made the condition (the write, the VACUUM).
-replica2 is never touched and must read "none" throughout. Every wait is
+replica2 is never touched and must read "none" throughout. The
+cancellation that ends the conflict is also the real one that
+pgrepl_database_conflicts_total must count. Every wait is
 bounded; the blocking query is bounded by pg_sleep and by a timeout.
 """
 
@@ -25,6 +27,9 @@ LAG_FLOOR = 1.0  # kLagCauseMinSeconds
 WITHIN = LAG_FLOOR + 3 * INTERVAL
 CAUSES = ("none", "network_or_sender", "disk", "recovery_conflict",
           "replay_paused", "apply_delay", "replay_cpu")
+# The counter of the cancellation test_recovery_conflict causes: its
+# reader runs in database postgres.
+CONFLICTS = {"instance": "replica1", "datname": "postgres", "kind": "snapshot"}
 cluster = None
 exporter = None
 
@@ -158,7 +163,9 @@ def test_recovery_conflict():
     waits for the query: recovery_conflict within 3 polls of the lag
     reaching 1 s, the startup process's conflict wait reads 1, and the
     oldest transaction's age is exported. After the 15 s, PostgreSQL
-    cancels the query and replay goes on: none again."""
+    cancels the query (the psql client sees the error), the snapshot
+    conflict counter of database postgres rises by at least 1, the other
+    kinds stay 0, and replay goes on: none again."""
     cluster.sql("primary", "DROP TABLE IF EXISTS lc_conflict")
     cluster.sql("primary", "CREATE TABLE lc_conflict AS "
                 "SELECT generate_series(1, 10000) AS i")
@@ -171,6 +178,9 @@ def test_recovery_conflict():
                          {"instance": "replica1"}, lambda v: v == 0, 10)
     exporter.wait_metric("pgrepl_replica_max_standby_streaming_delay_seconds",
                          {"instance": "replica1"}, lambda v: v == 15, 10)
+    before = exporter.scrape().get("pgrepl_database_conflicts_total",
+                                   **CONFLICTS)
+    assert before is not None, "no snapshot conflict counter on replica1"
     # The reader holds its snapshot for at most 40 s (pg_sleep), far past
     # the 15 s after which replay cancels it.
     reader = subprocess.Popen(
@@ -196,10 +206,23 @@ def test_recovery_conflict():
                     instance="replica1")
         assert age is not None and age > 1, age
         assert status_cause("replica1") == "recovery_conflict"
-        # PostgreSQL cancels the reader after max_standby_streaming_delay.
+        # PostgreSQL cancels the reader after max_standby_streaming_delay,
+        # and counts it in pg_stat_database_conflicts.
         _, err = reader.communicate(timeout=40)
         log(f"reader ended: rc={reader.returncode} {err.strip()!r}")
         assert reader.returncode != 0 and "conflict with recovery" in err, err
+        after = exporter.wait_metric(
+            "pgrepl_database_conflicts_total", CONFLICTS,
+            lambda v: v is not None and v >= before + 1, 10,
+            what="the snapshot conflict counter to rise")
+        log(f"snapshot conflicts on replica1/postgres: {before} -> {after}")
+        m = exporter.scrape()
+        for kind in ("tablespace", "lock", "bufferpin", "deadlock"):
+            v = m.get("pgrepl_database_conflicts_total", instance="replica1",
+                      datname="postgres", kind=kind)
+            assert v == 0, (kind, v)
+        assert m.get("pgrepl_database_conflicts_total",
+                     instance="primary") is None
     finally:
         if reader.poll() is None:
             below = descendants(reader.pid)
