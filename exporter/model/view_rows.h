@@ -31,6 +31,9 @@ struct StandbyRow {
       replay_lsn;
   std::optional<double> write_lag, flush_lag, replay_lag;  // seconds
   std::optional<double> reply_age;                         // seconds
+  // age(backend_xmin): transactions since the xmin the standby's
+  // hot_standby_feedback holds back on this server; nullopt when NULL.
+  std::optional<int64_t> backend_xmin_age;
 };
 
 // One row of pg_replication_slots (collector/pg_replication_slots).
@@ -41,6 +44,8 @@ struct SlotRow {
   std::optional<uint64_t> retained_bytes;  // NULL restart_lsn: nothing held
   std::optional<std::string> wal_status;   // 13+: reserved..lost
   std::optional<int64_t> safe_wal_size;    // 13+; NULL when unlimited
+  // age(xmin) / age(catalog_xmin) in transactions; nullopt when NULL.
+  std::optional<int64_t> xmin_age, catalog_xmin_age;
 };
 
 // The row of pg_stat_wal_receiver (collector/pg_stat_wal_receiver). Absent

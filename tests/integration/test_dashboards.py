@@ -57,6 +57,7 @@ ROLE_ONLY = {
     "Standbys": "primary",
     "Standby lag by stage": "primary",
     "Standby lag by stage (bytes)": "primary",
+    "xmin horizon held by standbys and slots": "primary",
     # Slots live on the primary here; a cascading replica would have some.
     "Slot retained WAL": "primary",
     "Slot safe_wal_size": "primary",
