@@ -153,7 +153,7 @@ void PgStatReplicationCollector::Emit(const InstanceSnapshot& s,
       sink.Gauge("pgrepl_standby_backend_xmin_age_xids",
                  "Transactions since the xmin the standby holds back on this "
                  "server with hot_standby_feedback (age(backend_xmin)); "
-                 "absent while it holds none.",
+                 "absent while it holds none, or holds it through its slot.",
                  static_cast<double>(*r.backend_xmin_age), labels);
     }
   }

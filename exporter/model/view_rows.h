@@ -32,7 +32,8 @@ struct StandbyRow {
   std::optional<double> write_lag, flush_lag, replay_lag;  // seconds
   std::optional<double> reply_age;                         // seconds
   // age(backend_xmin): transactions since the xmin the standby's
-  // hot_standby_feedback holds back on this server; nullopt when NULL.
+  // hot_standby_feedback holds back on this server; nullopt when NULL
+  // (feedback off, or sent through a slot, which then holds the xmin).
   std::optional<int64_t> backend_xmin_age;
 };
 

@@ -1,11 +1,14 @@
 """The xmin horizon a replica holds back on the primary, on a real 1 primary
 + 1 replica cluster with hot_standby_feedback = on (as in k8s/): a
 repeatable-read transaction on the replica keeps its snapshot while the
-primary runs a bounded number of transactions (N). The walsender's
-backend_xmin age and the replica's slot xmin age must rise by at least N;
-once the transaction ends, the horizon moves on and the ages fall back
-below N. Every wait is bounded; the replica's transaction is bounded by
-pg_sleep and by the test's cleanup.
+primary runs a bounded number of transactions (N). The age of the held
+xmin must rise by at least N; once the transaction ends, the horizon moves
+on and the age falls back below N. PostgreSQL puts a standby's feedback in
+its slot's xmin when it streams through a slot (as here and in k8s/), and
+in the walsender's backend_xmin only without one: the test covers both,
+the second by streaming without the slot for a while. Every wait is
+bounded; the replica's transaction is bounded by pg_sleep and by the
+test's cleanup.
 """
 
 import os
@@ -25,13 +28,12 @@ cluster = None
 exporter = None
 
 STANDBY = {"instance": "primary", "standby": "replica1"}
+STANDBY_NO_SLOT = {**STANDBY, "slot": ""}
 SLOT = {"instance": "primary", "slot": "replica1"}
 
 
-def ages():
-    m = exporter.scrape()
-    return (m.get("pgrepl_standby_backend_xmin_age_xids", **STANDBY),
-            m.get("pgrepl_slot_xmin_age_xids", **SLOT))
+def age(metric, labels):
+    return exporter.scrape().get(metric, **labels)
 
 
 def stop(proc):
@@ -47,22 +49,15 @@ def stop(proc):
     proc.wait(10)
 
 
-def test_feedback_is_on_and_the_horizon_is_young():
-    """k8s-like settings: feedback on; both ages exported and small."""
-    exporter.wait_metric("pgrepl_replica_hot_standby_feedback",
-                         {"instance": "replica1"}, lambda v: v == 1, 10)
-    wait_until(lambda: all(a is not None for a in ages()), FEEDBACK,
-               what="the standby's and the slot's xmin ages")
-    standby, slot = ages()
-    log(f"idle ages: backend_xmin {standby}, slot xmin {slot}")
-    assert 0 <= standby < N and 0 <= slot < N, (standby, slot)
+def primary_sql(query):
+    return cluster.sql("primary", query)
 
 
-def test_long_query_on_the_replica_holds_the_horizon():
+def holds_horizon(metric, labels, held_xmin_sql):
     """A repeatable-read transaction on replica1 holds its snapshot; once
-    the primary's backend_xmin for replica1 is the reader's xmin, N
-    transactions on the primary raise both ages by at least N. Ending
-    the transaction lets the horizon go: both fall below N again."""
+    the primary shows the reader's xmin (held_xmin_sql), N transactions on
+    the primary raise `metric`'s age by at least N. Ending the transaction
+    lets the horizon go: the age falls below N again."""
     reader = subprocess.Popen(
         [PGCLUSTER, "psql", cluster.dir, "replica1", "-XAt",
          "-v", "ON_ERROR_STOP=1",
@@ -75,38 +70,71 @@ def test_long_query_on_the_replica_holds_the_horizon():
             "replica1", "SELECT backend_xmin FROM pg_stat_activity WHERE "
             "query = 'SELECT pg_sleep(90)' AND backend_xmin IS NOT NULL"),
             10, what="the reader's snapshot on replica1")
-        wait_until(lambda: cluster.sql(
-            "primary", "SELECT backend_xmin FROM pg_stat_replication WHERE "
-            "application_name = 'replica1'") == reader_xmin, FEEDBACK,
-            what=f"replica1's feedback to hold xmin {reader_xmin}")
+        wait_until(lambda: primary_sql(held_xmin_sql) == reader_xmin,
+                   FEEDBACK, what=f"replica1's feedback to hold {reader_xmin}")
         # The exporter's next poll sees the held horizon.
+        wait_until(lambda: age(metric, labels) is not None, 5,
+                   what=f"{metric}{labels}")
         time.sleep(1.5)
-        standby0, slot0 = ages()
-        log(f"held at xmin {reader_xmin}: ages {standby0}, {slot0}")
+        before = age(metric, labels)
         cluster.tool("psql", "primary", "-XAtq",
                      *(["-c", "SELECT txid_current()"] * N), timeout=60)
-
-        def risen():
-            standby, slot = ages()
-            ok = (standby is not None and slot is not None and
-                  standby >= standby0 + N and slot >= slot0 + N)
-            return (standby, slot) if ok else None
-        standby1, slot1 = wait_until(risen, 15, what=f"the ages to rise by {N}")
-        log(f"after {N} transactions: backend_xmin age {standby0} -> "
-            f"{standby1}, slot xmin age {slot0} -> {slot1}")
-        # The horizon stays where the reader holds it.
-        assert cluster.sql("primary", "SELECT backend_xmin FROM "
-                           "pg_stat_replication WHERE application_name = "
-                           "'replica1'") == reader_xmin
+        after = wait_until(
+            lambda: (lambda v: v if v is not None and v >= before + N
+                     else None)(age(metric, labels)),
+            15, what=f"{metric} to rise by {N} from {before}")
+        log(f"{metric}: held at xmin {reader_xmin}; age {before} -> {after} "
+            f"after {N} transactions")
+        # The horizon stayed where the reader holds it.
+        assert primary_sql(held_xmin_sql) == reader_xmin
     finally:
         stop(reader)
+    wait_until(lambda: (lambda v: v is not None and v < N)(
+        age(metric, labels)), FEEDBACK, what=f"{metric} to fall again")
+    log(f"{metric}: released, age {age(metric, labels)}")
 
-    def released():
-        standby, slot = ages()
-        return (standby is not None and slot is not None and
-                standby < N and slot < N)
-    wait_until(released, FEEDBACK, what="the horizon to move on")
-    log(f"released: ages {ages()}")
+
+def test_feedback_is_on_and_the_horizon_is_young():
+    """k8s-like settings: feedback on, through the replica's slot; the
+    slot's xmin age is exported and small; the walsender's backend_xmin is
+    NULL (feedback through a slot sets the slot's xmin only), so absent."""
+    exporter.wait_metric("pgrepl_replica_hot_standby_feedback",
+                         {"instance": "replica1"}, lambda v: v == 1, 10)
+    slot = exporter.wait_metric("pgrepl_slot_xmin_age_xids", SLOT,
+                                lambda v: v is not None, FEEDBACK)
+    assert 0 <= slot < N, slot
+    assert age("pgrepl_standby_backend_xmin_age_xids", STANDBY) is None
+
+
+def test_slot_xmin_held_by_a_replica_query():
+    """With the slot (as in k8s/): the slot's xmin age rises by N."""
+    holds_horizon("pgrepl_slot_xmin_age_xids", SLOT,
+                  "SELECT xmin FROM pg_replication_slots "
+                  "WHERE slot_name = 'replica1'")
+
+
+def test_backend_xmin_held_by_a_replica_query():
+    """replica1 streams without its slot (primary_slot_name = ''): the
+    feedback now sets the walsender's backend_xmin, whose age rises by N.
+    The slot is restored afterwards."""
+    cluster.sql("replica1", "ALTER SYSTEM SET primary_slot_name = ''")
+    cluster.sql("replica1", "SELECT pg_reload_conf()")
+    try:
+        wait_until(lambda: primary_sql(
+            "SELECT count(*) FROM pg_stat_replication r "
+            "JOIN pg_replication_slots s ON s.active_pid = r.pid") == "0" and
+            primary_sql("SELECT count(*) FROM pg_stat_replication WHERE "
+                        "state = 'streaming'") == "1",
+            FEEDBACK, what="replica1 to stream without its slot")
+        holds_horizon("pgrepl_standby_backend_xmin_age_xids", STANDBY_NO_SLOT,
+                      "SELECT backend_xmin FROM pg_stat_replication "
+                      "WHERE application_name = 'replica1'")
+    finally:
+        cluster.sql("replica1", "ALTER SYSTEM RESET primary_slot_name")
+        cluster.sql("replica1", "SELECT pg_reload_conf()")
+    wait_until(lambda: primary_sql(
+        "SELECT active FROM pg_replication_slots WHERE slot_name = "
+        "'replica1'") == "t", FEEDBACK, what="replica1 back on its slot")
 
 
 def main():
@@ -119,7 +147,8 @@ def main():
                           lambda v: v == 1, 10)
             return run_tests([
                 test_feedback_is_on_and_the_horizon_is_young,
-                test_long_query_on_the_replica_holds_the_horizon,
+                test_slot_xmin_held_by_a_replica_query,
+                test_backend_xmin_held_by_a_replica_query,
             ])
 
 
