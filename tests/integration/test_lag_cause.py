@@ -196,6 +196,16 @@ def test_recovery_conflict():
                              lambda v: v is not None and v > 0, 10,
                              what="the reader's transaction on replica1")
         cluster.sql("primary", "DELETE FROM lc_conflict")
+        # replica2 keeps hot_standby_feedback on: its slot holds the
+        # primary's horizon at its last feedback (sent every 10 s), which
+        # may predate the DELETE. Vacuum removes the rows only once every
+        # slot's xmin has passed it.
+        after = cluster.sql("primary", "SELECT txid_current()")
+        wait_until(lambda: cluster.sql(
+            "primary", "SELECT coalesce(bool_and(xmin IS NULL OR "
+            f"xmin::text::bigint > {after}), true) "
+            "FROM pg_replication_slots") == "t", 30,
+            what="the slots' xmin to pass the DELETE")
         cluster.sql("primary", "VACUUM lc_conflict")
         t0 = time.monotonic()
         wait_cause("replica1", "recovery_conflict", t0, WITHIN)
@@ -224,6 +234,9 @@ def test_recovery_conflict():
         assert m.get("pgrepl_database_conflicts_total",
                      instance="primary") is None
     finally:
+        # A client that goes away leaves pg_sleep running on the server.
+        cluster.sql("replica1", "SELECT count(pg_terminate_backend(pid)) "
+                    "FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(40)'")
         if reader.poll() is None:
             below = descendants(reader.pid)
             reader.terminate()

@@ -37,6 +37,10 @@ def age(metric, labels):
 
 
 def stop(proc):
+    """Ends the reader: its backend first (a client that goes away leaves
+    pg_sleep running on the server), then the psql process tree."""
+    cluster.sql("replica1", "SELECT count(pg_terminate_backend(pid)) FROM "
+                "pg_stat_activity WHERE query = 'SELECT pg_sleep(90)'")
     if proc.poll() is not None:
         return
     below = descendants(proc.pid)
@@ -117,6 +121,8 @@ def test_backend_xmin_held_by_a_replica_query():
     """replica1 streams without its slot (primary_slot_name = ''): the
     feedback now sets the walsender's backend_xmin, whose age rises by N.
     The slot is restored afterwards."""
+    slot = cluster.sql("replica1", "SHOW primary_slot_name")
+    assert slot == "replica1", slot
     cluster.sql("replica1", "ALTER SYSTEM SET primary_slot_name = ''")
     cluster.sql("replica1", "SELECT pg_reload_conf()")
     try:
@@ -130,7 +136,8 @@ def test_backend_xmin_held_by_a_replica_query():
                       "SELECT backend_xmin FROM pg_stat_replication "
                       "WHERE application_name = 'replica1'")
     finally:
-        cluster.sql("replica1", "ALTER SYSTEM RESET primary_slot_name")
+        cluster.sql("replica1",
+                    f"ALTER SYSTEM SET primary_slot_name = '{slot}'")
         cluster.sql("replica1", "SELECT pg_reload_conf()")
     wait_until(lambda: primary_sql(
         "SELECT active FROM pg_replication_slots WHERE slot_name = "
