@@ -235,9 +235,9 @@ TEST(PgReplicationSlots, XminAgesInTransactions) {
   auto fams = EmitFor({physical, logical});
   EXPECT_EQ(Value(fams, "pgrepl_slot_xmin_age_xids", {{"slot", "replica1"}}),
             1234567);
-  EXPECT_EQ(Count(fams, "pgrepl_slot_catalog_xmin_age_xids",
-                  {{"slot", "replica1"}}),
-            0u);
+  EXPECT_EQ(
+      Count(fams, "pgrepl_slot_catalog_xmin_age_xids", {{"slot", "replica1"}}),
+      0u);
   EXPECT_EQ(Value(fams, "pgrepl_slot_catalog_xmin_age_xids",
                   {{"slot", "app_sub"}, {"slot_type", "logical"}}),
             89);
