@@ -11,6 +11,8 @@ namespace pgrepl {
 // Sample row:
 //   slot_name | slot_type | active | retained_bytes | wal_status |
 //   safe_wal_size replica1  | physical  | t      | 0              | reserved |
+//   xmin_age | catalog_xmin_age
+//   12       |
 // Retained WAL is measured from the slot's restart_lsn to the current
 // position (the replay position on a standby, where slots can exist too).
 std::string ReplicationSlotsSql(int server_version_num) {
@@ -19,7 +21,8 @@ std::string ReplicationSlotsSql(int server_version_num) {
              "SELECT slot_name::text, slot_type, active, "
              "pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN "
              "pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END, "
-             "restart_lsn)::bigint AS retained_bytes, ") +
+             "restart_lsn)::bigint AS retained_bytes, "
+             "age(xmin) AS xmin_age, age(catalog_xmin) AS catalog_xmin_age, ") +
          (v13 ? "wal_status, safe_wal_size "
               : "NULL::text AS wal_status, NULL::bigint AS safe_wal_size ") +
          "FROM pg_replication_slots ORDER BY slot_name";
@@ -37,6 +40,8 @@ Status ParseReplicationSlots(const Rows& rows, std::vector<SlotRow>* out) {
     }
     r.wal_status = rows.Get(i, "wal_status");
     r.safe_wal_size = ParseInt(rows.Get(i, "safe_wal_size"));
+    r.xmin_age = ParseInt(rows.Get(i, "xmin_age"));
+    r.catalog_xmin_age = ParseInt(rows.Get(i, "catalog_xmin_age"));
     out->push_back(std::move(r));
   }
   return Status::Ok();
@@ -82,6 +87,18 @@ void PgReplicationSlotsCollector::Emit(const InstanceSnapshot& s,
                  "WAL that can still be written before the slot is in danger "
                  "of losing files; absent when max_slot_wal_keep_size is -1.",
                  static_cast<double>(*r.safe_wal_size), labels);
+    }
+    if (r.xmin_age) {
+      sink.Gauge("pgrepl_slot_xmin_age_xids",
+                 "Transactions since the xmin the slot holds back (age(xmin));"
+                 " absent while it holds none.",
+                 static_cast<double>(*r.xmin_age), labels);
+    }
+    if (r.catalog_xmin_age) {
+      sink.Gauge("pgrepl_slot_catalog_xmin_age_xids",
+                 "Transactions since the catalog xmin the slot holds back "
+                 "(age(catalog_xmin)); absent while it holds none.",
+                 static_cast<double>(*r.catalog_xmin_age), labels);
     }
   }
 }

@@ -17,8 +17,8 @@ namespace pgrepl {
 //   replica1         | 127.0.0.1   | streaming | async      | replica1 |
 //   current_lsn | sent_lsn  | write_lsn | flush_lsn | replay_lsn |
 //   0/3000148   | 0/3000148 | 0/3000148 | 0/3000148 | 0/3000148  |
-//   write_lag | flush_lag | replay_lag | reply_age
-//             |           |            | 0.412
+//   write_lag | flush_lag | replay_lag | reply_age | backend_xmin_age
+//             |           |            | 0.412     | 12
 // The slot comes from pg_replication_slots joined on the walsender's pid.
 // The current LSN is read in the same statement, so byte lags compare
 // positions taken at one instant. reply_time exists from PostgreSQL 12 on,
@@ -34,7 +34,8 @@ std::string StatReplicationSql(int /*server_version_num*/) {
          "extract(epoch FROM r.write_lag) AS write_lag, "
          "extract(epoch FROM r.flush_lag) AS flush_lag, "
          "extract(epoch FROM r.replay_lag) AS replay_lag, "
-         "extract(epoch FROM clock_timestamp() - r.reply_time) AS reply_age "
+         "extract(epoch FROM clock_timestamp() - r.reply_time) AS reply_age, "
+         "age(r.backend_xmin) AS backend_xmin_age "
          "FROM pg_stat_replication r "
          "LEFT JOIN pg_replication_slots s ON s.active_pid = r.pid "
          "ORDER BY r.application_name, r.pid";
@@ -66,6 +67,7 @@ Status ParseStatReplication(const Rows& rows, std::vector<StandbyRow>* out) {
     r.flush_lag = ParseDouble(rows.Get(i, "flush_lag"));
     r.replay_lag = ParseDouble(rows.Get(i, "replay_lag"));
     r.reply_age = ParseDouble(rows.Get(i, "reply_age"));
+    r.backend_xmin_age = ParseInt(rows.Get(i, "backend_xmin_age"));
     out->push_back(std::move(r));
   }
   return Status::Ok();
@@ -146,6 +148,13 @@ void PgStatReplicationCollector::Emit(const InstanceSnapshot& s,
                  "Seconds since the standby's last reply (now() - reply_time;"
                  " reply_time is stamped by the standby's clock).",
                  *r.reply_age, labels);
+    }
+    if (r.backend_xmin_age) {
+      sink.Gauge("pgrepl_standby_backend_xmin_age_xids",
+                 "Transactions since the xmin the standby holds back on this "
+                 "server with hot_standby_feedback (age(backend_xmin)); "
+                 "absent while it holds none, or holds it through its slot.",
+                 static_cast<double>(*r.backend_xmin_age), labels);
     }
   }
   sink.Gauge("pgrepl_standbys_streaming",

@@ -4,8 +4,10 @@
 #include "exporter/collector/heartbeat.h"
 #include "exporter/collector/pg_is_in_recovery.h"
 #include "exporter/collector/pg_replication_slots.h"
+#include "exporter/collector/pg_stat_database_conflicts.h"
 #include "exporter/collector/pg_stat_replication.h"
 #include "exporter/collector/pg_stat_wal_receiver.h"
+#include "exporter/collector/replay_blockers.h"
 
 namespace pgrepl {
 
@@ -16,6 +18,8 @@ std::vector<std::unique_ptr<Collector>> DefaultCollectors(
   out.push_back(std::make_unique<PgStatWalReceiverCollector>());
   out.push_back(std::make_unique<PgStatReplicationCollector>());
   out.push_back(std::make_unique<PgReplicationSlotsCollector>());
+  out.push_back(std::make_unique<ReplayBlockersCollector>());
+  out.push_back(std::make_unique<PgStatDatabaseConflictsCollector>());
   if (options.heartbeat) {
     out.push_back(std::make_unique<HeartbeatCollector>(options.heartbeat_id));
   }

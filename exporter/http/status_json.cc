@@ -61,6 +61,7 @@ json InstanceJson(const InstanceStatus& i) {
           {"lag_seconds", OrNull(i.lag_seconds)},
           {"lag_bytes", OrNull(i.lag_bytes)},
           {"lag_state", LagBandName(i.lag_band)},
+          {"lag_cause", OrNull(i.lag_cause)},
           {"wal_receiver", receiver},
           {"replay_paused", OrNull(i.replay_paused)},
           {"primary_reachable", OrNull(i.primary_reachable)},

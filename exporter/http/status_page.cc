@@ -89,6 +89,8 @@ std::string LagText(const InstanceStatus& i) {
   if (i.lag_bytes) {
     out += " / " + HumanBytes(std::max(0.0, *i.lag_bytes));
   }
+  // Why it lags; nothing to say when it does not.
+  if (i.lag_cause && *i.lag_cause != "none") out += " (" + *i.lag_cause + ")";
   return out;
 }
 
@@ -294,7 +296,8 @@ std::string ClusterSection(const StatusReport& r, const ClusterStatus& c) {
     out += "<tr class=\"instance\" data-instance=\"" + HtmlEscape(i.name) +
            "\" data-role=\"" + HtmlEscape(RoleName(i.role)) + "\" data-up=\"" +
            (i.up ? "1" : "0") + "\" data-lag-state=\"" +
-           LagBandName(i.lag_band) + "\">";
+           LagBandName(i.lag_band) + "\" data-lag-cause=\"" +
+           HtmlEscape(i.lag_cause.value_or("")) + "\">";
     out += "<td class=\"name\"><b>" + HtmlEscape(i.name) + "</b>" +
            (i.discovered ? " <span class=\"muted\">(discovered)</span>" : "") +
            Aliases(i.aliases) + "</td>";

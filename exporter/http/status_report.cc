@@ -7,6 +7,7 @@
 #include <map>
 
 #include "exporter/model/cluster_view.h"
+#include "exporter/model/lag_cause.h"
 
 namespace pgrepl {
 namespace {
@@ -66,6 +67,8 @@ InstanceStatus StatusOf(const SnapshotStore::Entry& entry,
   out.role = s.role();
   out.replica_state = s.replica_state();
   SetLag(s, policy.default_limit, &out);
+  if (auto cause = ReplicaLagCause(s))
+    out.lag_cause = LagCauseName(cause->cause);
   if (out.role == Role::kReplica) out.wal_receiver = s.wal_receiver;
   if (s.recovery) out.replay_paused = s.recovery->replay_paused;
   out.primary_reachable = s.primary_reachable;

@@ -42,6 +42,9 @@ struct InstanceStatus {
   std::optional<double> lag_bytes;
   LagBand lag_band = LagBand::kNone;
   double lag_fraction = 0;  // lag / limit, for the bar; 1 when unknown
+  // The dominant cause of the lag (model/lag_cause: "none" when not
+  // lagging); nullopt when the lag or its readings are unknown.
+  std::optional<std::string> lag_cause;
   std::optional<WalReceiverInfo> wal_receiver;  // replicas
   std::optional<bool> replay_paused;
   // Sidecar with --sidecar.primary (docs/http.md, reads without a primary).

@@ -31,6 +31,10 @@ struct StandbyRow {
       replay_lsn;
   std::optional<double> write_lag, flush_lag, replay_lag;  // seconds
   std::optional<double> reply_age;                         // seconds
+  // age(backend_xmin): transactions since the xmin the standby's
+  // hot_standby_feedback holds back on this server; nullopt when NULL
+  // (feedback off, or sent through a slot, which then holds the xmin).
+  std::optional<int64_t> backend_xmin_age;
 };
 
 // One row of pg_replication_slots (collector/pg_replication_slots).
@@ -41,6 +45,8 @@ struct SlotRow {
   std::optional<uint64_t> retained_bytes;  // NULL restart_lsn: nothing held
   std::optional<std::string> wal_status;   // 13+: reserved..lost
   std::optional<int64_t> safe_wal_size;    // 13+; NULL when unlimited
+  // age(xmin) / age(catalog_xmin) in transactions; nullopt when NULL.
+  std::optional<int64_t> xmin_age, catalog_xmin_age;
 };
 
 // The row of pg_stat_wal_receiver (collector/pg_stat_wal_receiver). Absent
@@ -60,6 +66,25 @@ struct WalReceiverInfo {
   std::string upstream_port;
   std::string slot;
 };
+
+// What can hold a replica's replay back (collector/replay_blockers): the
+// startup process's wait in pg_stat_activity, the oldest open transaction,
+// and the settings that delay replay or let it wait for queries.
+struct ReplayBlockers {
+  // The startup process's wait_event_type / wait_event; "" when it is not
+  // waiting (or on a primary, which has no startup process).
+  std::string startup_wait_event_type;
+  std::string startup_wait_event;
+  // Seconds since the oldest open transaction of a client backend began
+  // (other than the exporter's own); nullopt when none is open.
+  std::optional<double> oldest_xact_age;
+  // max_standby_streaming_delay in seconds; -1 means wait forever.
+  std::optional<double> max_standby_streaming_delay;
+  std::optional<double> apply_delay;  // recovery_min_apply_delay, seconds
+  std::optional<bool> hot_standby_feedback;
+};
+// The name of that collector, which stores a ReplayBlockers reading.
+inline constexpr char kReplayBlockersCollector[] = "replay_blockers";
 
 // Which server answers, read once per session. The system identifier is
 // set by initdb and shared by a primary and its physical replicas: it names

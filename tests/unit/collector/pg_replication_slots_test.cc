@@ -222,6 +222,36 @@ TEST(PgReplicationSlots, LabelsAreSlotAndType) {
   EXPECT_EQ(m[0]->gauge.value, 123.0);
 }
 
+TEST(PgReplicationSlots, XminAgesInTransactions) {
+  // A physical slot fed by hot_standby_feedback holds xmin; a logical
+  // slot holds catalog_xmin (and usually no xmin); NULL means none held.
+  SlotCells physical;
+  physical.xmin_age = "1234567";
+  SlotCells logical;
+  logical.slot_name = "app_sub";
+  logical.slot_type = "logical";
+  logical.xmin_age = std::nullopt;
+  logical.catalog_xmin_age = "89";
+  auto fams = EmitFor({physical, logical});
+  EXPECT_EQ(Value(fams, "pgrepl_slot_xmin_age_xids", {{"slot", "replica1"}}),
+            1234567);
+  EXPECT_EQ(
+      Count(fams, "pgrepl_slot_catalog_xmin_age_xids", {{"slot", "replica1"}}),
+      0u);
+  EXPECT_EQ(Value(fams, "pgrepl_slot_catalog_xmin_age_xids",
+                  {{"slot", "app_sub"}, {"slot_type", "logical"}}),
+            89);
+  EXPECT_EQ(Count(fams, "pgrepl_slot_xmin_age_xids", {{"slot", "app_sub"}}),
+            0u);
+}
+
+TEST(ReplicationSlotsSql, ReadsXminAndCatalogXminOnEveryVersion) {
+  for (int v : {120000, 130000, 150000, 170000}) {
+    EXPECT_TRUE(ReadsColumn(ReplicationSlotsSql(v), "xmin")) << v;
+    EXPECT_TRUE(ReadsColumn(ReplicationSlotsSql(v), "catalog_xmin")) << v;
+  }
+}
+
 TEST(PgReplicationSlots, NothingWhenDownOrUnread) {
   InstanceSnapshot s;
   s.up = false;

@@ -11,8 +11,8 @@
 
 #include "exporter/base/metric_sink.h"
 #include "exporter/model/snapshot.h"
-#include "tests/unit/testing/fake_session.h"
 #include "tests/unit/testing/canned_rows.h"
+#include "tests/unit/testing/fake_session.h"
 #include "tests/unit/testing/metric_matchers.h"
 
 namespace pgrepl {
@@ -29,6 +29,7 @@ Row Blank() {
   r.current_lsn = r.sent_lsn = r.write_lsn = r.flush_lsn = r.replay_lsn =
       std::nullopt;
   r.reply_age = std::nullopt;
+  r.backend_xmin_age = std::nullopt;
   return r;
 }
 
@@ -247,6 +248,25 @@ TEST(PgStatReplication, CaughtUpIdleStandbyHasZeroLagNotAbsent) {
   EXPECT_EQ(Value(fams, "pgrepl_standby_reply_age_seconds",
                   {{"standby", "replica1"}}),
             0.412);
+}
+
+TEST(PgStatReplication, BackendXminAgeOnlyWhileFeedbackHoldsOne) {
+  Row held = IdleCaughtUp();
+  held.backend_xmin_age = "5000000";
+  auto fams = EmitFor({held, BehindNullLags()});
+  EXPECT_EQ(Value(fams, "pgrepl_standby_backend_xmin_age_xids",
+                  {{"standby", "replica1"}}),
+            5000000);
+  // NULL backend_xmin (feedback off): absent, not 0.
+  EXPECT_EQ(Count(fams, "pgrepl_standby_backend_xmin_age_xids",
+                  {{"standby", "replica2"}}),
+            0u);
+}
+
+TEST(StatReplicationSql, ReadsBackendXminOnEveryVersion) {
+  for (int v : {120000, 130000, 150000, 170000}) {
+    EXPECT_TRUE(ReadsColumn(StatReplicationSql(v), "backend_xmin")) << v;
+  }
 }
 
 TEST(PgStatReplication, BehindStandbyWithNullLagIsNaN) {

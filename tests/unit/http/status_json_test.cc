@@ -38,6 +38,7 @@ StatusReport Report() {
   r1.lag_seconds = 0.25;
   r1.lag_bytes = 4096;
   r1.lag_band = LagBand::kGood;
+  r1.lag_cause = "apply_delay";
   r1.wal_receiver = WalReceiverInfo{};
   r1.wal_receiver->status = "streaming";
   c.instances.push_back(r1);
@@ -64,7 +65,7 @@ TEST(StatusJson, Schema) {
   const auto& p = c["instances"][0];
   for (const char* key :
        {"name", "role", "configured_role", "discovered", "up", "lag_seconds",
-        "lag_bytes", "lag_state", "wal_receiver", "replay_paused",
+        "lag_bytes", "lag_state", "lag_cause", "wal_receiver", "replay_paused",
         "server_version_num", "timeline", "last_poll", "last_success",
         "aliases", "last_error", "slots", "standbys", "health"}) {
     EXPECT_TRUE(p.contains(key)) << key;
@@ -83,6 +84,8 @@ TEST(StatusJson, Schema) {
   EXPECT_DOUBLE_EQ(r1["lag_seconds"].get<double>(), 0.25);
   EXPECT_DOUBLE_EQ(r1["lag_bytes"].get<double>(), 4096);
   EXPECT_EQ(r1["lag_state"], "ok");
+  EXPECT_EQ(r1["lag_cause"], "apply_delay");
+  EXPECT_TRUE(p["lag_cause"].is_null());
   EXPECT_EQ(r1["wal_receiver"]["status"], "streaming");
   EXPECT_TRUE(r1["last_poll"].is_null());
 }

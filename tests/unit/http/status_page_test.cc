@@ -33,6 +33,7 @@ StatusReport Report() {
   r1.lag_bytes = 1024;
   r1.lag_band = LagBand::kWarn;
   r1.lag_fraction = 0.9;
+  r1.lag_cause = "replay_paused";
   r1.wal_receiver = WalReceiverInfo{};
   r1.wal_receiver->status = "streaming";
   c.instances.push_back(r1);
@@ -66,7 +67,10 @@ TEST(StatusPage, EveryInstanceWithItsRole) {
             std::string::npos);
   EXPECT_NE(html.find("data-instance=\"replica2\" data-role=\"replica\""),
             std::string::npos);
-  EXPECT_NE(html.find("data-lag-state=\"warn\""), std::string::npos);
+  EXPECT_NE(
+      html.find("data-lag-state=\"warn\" data-lag-cause=\"replay_paused\""),
+      std::string::npos);
+  EXPECT_NE(html.find("(replay_paused)"), std::string::npos);
   EXPECT_NE(html.find("#e0a100"), std::string::npos);  // amber bar
   EXPECT_NE(html.find("<svg class=\"topology\""), std::string::npos);
 }

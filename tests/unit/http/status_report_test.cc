@@ -7,6 +7,8 @@
 #include <limits>
 #include <memory>
 
+#include "exporter/model/view_rows.h"
+
 namespace pgrepl {
 namespace {
 
@@ -98,6 +100,31 @@ TEST(StatusReport, LagBands) {
   EXPECT_TRUE(by["good"]->replica_check.ok);
   EXPECT_TRUE(by["good"]->read_only_check.ok);
   EXPECT_FALSE(by["good"]->primary_check.ok);
+}
+
+TEST(StatusReport, LagCauseOfReplicas) {
+  auto paused = Snap("c", "paused", false);
+  paused->replica_lag_seconds = 30;
+  paused->replica_lag_bytes = 5000;
+  paused->recovery->receive_lsn = 10000;
+  paused->recovery->replay_lsn = 5000;
+  paused->recovery->replay_paused = true;
+  paused->wal_receiver->flushed_lsn = 10000;
+  auto fine = Snap("c", "fine", false);
+  auto unread = Snap("c", "unread", false);  // its collector did not run
+  for (auto* s : {paused.get(), fine.get()}) {
+    s->collectors.push_back({kReplayBlockersCollector, true, 0});
+    s->readings[kReplayBlockersCollector] = ReplayBlockers{};
+  }
+  auto primary = Snap("c", "primary", true);
+  StatusReport r = BuildStatusReport(Entries({paused, fine, unread, primary}),
+                                     Policy(), kNow);
+  std::map<std::string, const InstanceStatus*> by;
+  for (const auto& i : r.clusters[0].instances) by[i.name] = &i;
+  EXPECT_EQ(by["paused"]->lag_cause, "replay_paused");
+  EXPECT_EQ(by["fine"]->lag_cause, "none");
+  EXPECT_FALSE(by["unread"]->lag_cause);
+  EXPECT_FALSE(by["primary"]->lag_cause);
 }
 
 TEST(StatusReport, DownInstanceHasUnknownRole) {

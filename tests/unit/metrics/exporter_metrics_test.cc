@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "exporter/collector/collector.h"
+#include "exporter/collector/pg_stat_database_conflicts.h"
 #include "exporter/metrics/text_format.h"
 #include "exporter/model/snapshot.h"
 #include "exporter/model/snapshot_store.h"
@@ -53,10 +54,13 @@ uint64_t Lsn(std::string_view text) { return ParseLsn(text).value(); }
 const uint64_t kPrimaryLsn = Lsn("1/6B374D48");
 
 std::vector<CollectorRun> Runs(bool with_heartbeat) {
-  std::vector<CollectorRun> runs = {{"pg_is_in_recovery", true, 0.0012},
-                                    {"pg_stat_wal_receiver", true, 0.0021},
-                                    {"pg_stat_replication", true, 0.0009},
-                                    {"pg_replication_slots", true, 0.0011}};
+  std::vector<CollectorRun> runs = {
+      {"pg_is_in_recovery", true, 0.0012},
+      {"pg_stat_wal_receiver", true, 0.0021},
+      {"pg_stat_replication", true, 0.0009},
+      {"pg_replication_slots", true, 0.0011},
+      {"replay_blockers", true, 0.0006},
+      {"pg_stat_database_conflicts", true, 0.0004}};
   if (with_heartbeat) runs.push_back({"heartbeat", true, 0.0008});
   return runs;
 }
@@ -145,6 +149,18 @@ InstanceSnapshot Primary() {
       Slot("spare_slot", "physical", false, std::nullopt, std::nullopt,
            std::nullopt),
   };
+  // What the standbys' feedback and the decoder hold back.
+  (*s.slots)[0].catalog_xmin_age = 52011;
+  (*s.slots)[1].xmin_age = 1843;
+  (*s.slots)[3].xmin_age = 912004;  // its standby is away
+
+  ReplayBlockers none;  // a primary has no startup process
+  none.max_standby_streaming_delay = 30;
+  none.apply_delay = 0;
+  none.hot_standby_feedback = true;
+  s.readings["replay_blockers"] = none;
+  s.readings["pg_stat_database_conflicts"] =
+      std::vector<DatabaseConflicts>{{"payments", {0, 0, 0, 0, 0, 0}}};
 
   s.timeline = 2;
   s.role_changes = 0;
@@ -202,6 +218,19 @@ InstanceSnapshot StreamingReplica() {
   }
   s.heartbeat_lag_seconds = 0.75;
 
+  // Replay is the largest stage and nothing blocks it: replay_cpu.
+  ReplayBlockers b;
+  b.startup_wait_event_type = "Activity";
+  b.startup_wait_event = "RecoveryWalStream";
+  b.oldest_xact_age = 3.5;
+  b.max_standby_streaming_delay = 30;
+  b.apply_delay = 0;
+  b.hot_standby_feedback = true;
+  s.readings["replay_blockers"] = b;
+  s.readings["pg_stat_database_conflicts"] = std::vector<DatabaseConflicts>{
+      {"payments", {0, 1, 4, 0, 0, std::nullopt}},
+      {"postgres", {0, 0, 0, 0, 0, std::nullopt}}};
+
   s.timeline = 2;
   s.role_changes = 0;
   s.timeline_changes = 1;  // followed the promotion to timeline 2
@@ -246,6 +275,15 @@ InstanceSnapshot BrokenStreamReplica() {
     s.replica_lag_histogram.Observe(v);
   }
   s.heartbeat_lag_seconds = 45.5;
+
+  // The stream is down: the lag is WAL that has not arrived.
+  ReplayBlockers b;
+  b.max_standby_streaming_delay = 30;
+  b.apply_delay = 0;
+  b.hot_standby_feedback = true;
+  s.readings["replay_blockers"] = b;
+  s.readings["pg_stat_database_conflicts"] =
+      std::vector<DatabaseConflicts>{{"payments", {0, 0, 0, 0, 0, 0}}};
 
   s.timeline = 2;  // kept from the last receiver reading
   s.role_changes = 2;

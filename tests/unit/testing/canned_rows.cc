@@ -4,8 +4,10 @@
 
 #include "exporter/collector/pg_is_in_recovery.h"
 #include "exporter/collector/pg_replication_slots.h"
+#include "exporter/collector/pg_stat_database_conflicts.h"
 #include "exporter/collector/pg_stat_replication.h"
 #include "exporter/collector/pg_stat_wal_receiver.h"
+#include "exporter/collector/replay_blockers.h"
 #include "exporter/collector/server_identity.h"
 
 namespace pgrepl {
@@ -64,24 +66,51 @@ Rows StandbyRows(const std::vector<StandbyCells>& rows) {
                "sync_state",       "slot",        "current_lsn",
                "sent_lsn",         "write_lsn",   "flush_lsn",
                "replay_lsn",       "write_lag",   "flush_lag",
-               "replay_lag",       "reply_age"};
+               "replay_lag",       "reply_age",   "backend_xmin_age"};
   for (const auto& x : rows) {
     r.values.push_back({x.application_name, x.client_addr, x.state,
                         x.sync_state, x.slot, x.current_lsn, x.sent_lsn,
                         x.write_lsn, x.flush_lsn, x.replay_lsn, x.write_lag,
-                        x.flush_lag, x.replay_lag, x.reply_age});
+                        x.flush_lag, x.replay_lag, x.reply_age,
+                        x.backend_xmin_age});
   }
   return r;
 }
 
 Rows SlotRows(const std::vector<SlotCells>& rows) {
   Rows r;
-  r.columns = {"slot_name",      "slot_type",  "active",
-               "retained_bytes", "wal_status", "safe_wal_size"};
+  r.columns = {"slot_name",  "slot_type",     "active",   "retained_bytes",
+               "wal_status", "safe_wal_size", "xmin_age", "catalog_xmin_age"};
   for (const auto& x : rows) {
     r.values.push_back({x.slot_name, x.slot_type, x.active, x.retained_bytes,
-                        x.wal_status, x.safe_wal_size});
+                        x.wal_status, x.safe_wal_size, x.xmin_age,
+                        x.catalog_xmin_age});
   }
+  return r;
+}
+
+Rows BlockerRows(const BlockerCells& x) {
+  Rows r;
+  r.columns = {"startup_wait_event_type",  "startup_wait_event",
+               "oldest_xact_age",          "max_standby_streaming_delay",
+               "recovery_min_apply_delay", "hot_standby_feedback"};
+  r.values = {{x.startup_wait_event_type, x.startup_wait_event,
+               x.oldest_xact_age, x.max_standby_streaming_delay,
+               x.recovery_min_apply_delay, x.hot_standby_feedback}};
+  return r;
+}
+
+Rows ConflictRows(int server_version_num) {
+  Rows r;
+  r.columns = {"datname",
+               "confl_tablespace",
+               "confl_lock",
+               "confl_snapshot",
+               "confl_bufferpin",
+               "confl_deadlock",
+               "confl_active_logicalslot"};
+  Cell slot = server_version_num >= 160000 ? Cell("0") : std::nullopt;
+  r.values = {{"postgres", "0", "0", "0", "0", "0", slot}};
   return r;
 }
 
@@ -109,6 +138,11 @@ void AnswerAsPrimary(FakeDatabase* db) {
   db->Answer(RecoverySql(v), RoleRows(WithVersion(PrimaryRole(), v)));
   db->Answer(StatReplicationSql(v), StandbyRows({StandbyCells{}}));
   db->Answer(ReplicationSlotsSql(v), SlotRows({SlotCells{}}));
+  BlockerCells primary;  // no startup process
+  primary.startup_wait_event_type = std::nullopt;
+  primary.startup_wait_event = std::nullopt;
+  db->Answer(ReplayBlockersSql(v), BlockerRows(primary));
+  db->Answer(DatabaseConflictsSql(v), ConflictRows(v));
 }
 
 void AnswerAsReplica(FakeDatabase* db) {
@@ -119,6 +153,8 @@ void AnswerAsReplica(FakeDatabase* db) {
   db->Answer(IdentitySql(), IdentityRows(IdentityCells{}));
   db->Answer(StatReplicationSql(v), StandbyRows({}));
   db->Answer(ReplicationSlotsSql(v), SlotRows({}));
+  db->Answer(ReplayBlockersSql(v), BlockerRows(BlockerCells{}));
+  db->Answer(DatabaseConflictsSql(v), ConflictRows(v));
 }
 
 }  // namespace canned

@@ -77,6 +77,7 @@ struct StandbyCells {
   Cell replay_lsn = "0/3000148";
   Cell write_lag, flush_lag, replay_lag;
   Cell reply_age = "0.412";
+  Cell backend_xmin_age = "12";  // hot_standby_feedback on
 };
 Rows StandbyRows(const std::vector<StandbyCells>& rows);
 
@@ -88,8 +89,26 @@ struct SlotCells {
   Cell retained_bytes = "0";
   Cell wal_status = "reserved";
   Cell safe_wal_size = std::nullopt;
+  Cell xmin_age = "12";  // the standby's feedback, through its slot
+  Cell catalog_xmin_age = std::nullopt;
 };
 Rows SlotRows(const std::vector<SlotCells>& rows);
+
+// A row of ReplayBlockersSql: by default a streaming replica's startup
+// process waiting for WAL, no open transaction, stock settings.
+struct BlockerCells {
+  Cell startup_wait_event_type = "Activity";
+  Cell startup_wait_event = "RecoveryWalStream";
+  Cell oldest_xact_age = std::nullopt;
+  Cell max_standby_streaming_delay = "30.000000";
+  Cell recovery_min_apply_delay = "0.000000";
+  Cell hot_standby_feedback = "t";
+};
+Rows BlockerRows(const BlockerCells& row);
+
+// Rows of DatabaseConflictsSql: database postgres without conflicts
+// (active_logicalslot NULL before PostgreSQL 16, as the SQL returns it).
+Rows ConflictRows(int server_version_num);
 
 // Answers every query of the default collectors, for `db`'s server
 // version, as the primary above does: one standby and its slot.
