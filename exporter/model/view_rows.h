@@ -41,6 +41,9 @@ struct SlotRow {
   std::optional<uint64_t> retained_bytes;  // NULL restart_lsn: nothing held
   std::optional<std::string> wal_status;   // 13+: reserved..lost
   std::optional<int64_t> safe_wal_size;    // 13+; NULL when unlimited
+  // Logical slots: current position minus confirmed_flush_lsn, what the
+  // consumer has not confirmed yet; absent for physical slots.
+  std::optional<uint64_t> confirmed_flush_lag_bytes;
 };
 
 // The row of pg_stat_wal_receiver (collector/pg_stat_wal_receiver). Absent

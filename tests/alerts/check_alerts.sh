@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 out=$(promtool check rules alerts/pgrepl.rules.yml 2>&1)
 echo "$out"
 if grep -qi 'warn' <<<"$out"; then echo "promtool printed warnings" >&2; exit 1; fi
-promtool test rules alerts/tests/pgrepl.test.yml
+promtool test rules alerts/tests/*.test.yml
 amtool check-config alerts/alertmanager.yml
 
 missing=0

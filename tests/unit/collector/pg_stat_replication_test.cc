@@ -11,8 +11,8 @@
 
 #include "exporter/base/metric_sink.h"
 #include "exporter/model/snapshot.h"
-#include "tests/unit/testing/fake_session.h"
 #include "tests/unit/testing/canned_rows.h"
+#include "tests/unit/testing/fake_session.h"
 #include "tests/unit/testing/metric_matchers.h"
 
 namespace pgrepl {

@@ -4,9 +4,13 @@
 
 #include "exporter/collector/pg_is_in_recovery.h"
 #include "exporter/collector/pg_replication_slots.h"
+#include "exporter/collector/pg_stat_archiver.h"
 #include "exporter/collector/pg_stat_replication.h"
+#include "exporter/collector/pg_stat_subscription.h"
+#include "exporter/collector/pg_stat_wal.h"
 #include "exporter/collector/pg_stat_wal_receiver.h"
 #include "exporter/collector/server_identity.h"
+#include "exporter/collector/sync_replication.h"
 
 namespace pgrepl {
 namespace canned {
@@ -76,12 +80,65 @@ Rows StandbyRows(const std::vector<StandbyCells>& rows) {
 
 Rows SlotRows(const std::vector<SlotCells>& rows) {
   Rows r;
-  r.columns = {"slot_name",      "slot_type",  "active",
-               "retained_bytes", "wal_status", "safe_wal_size"};
+  r.columns = {"slot_name",
+               "slot_type",
+               "active",
+               "retained_bytes",
+               "wal_status",
+               "safe_wal_size",
+               "confirmed_flush_lag_bytes"};
   for (const auto& x : rows) {
     r.values.push_back({x.slot_name, x.slot_type, x.active, x.retained_bytes,
-                        x.wal_status, x.safe_wal_size});
+                        x.wal_status, x.safe_wal_size,
+                        x.confirmed_flush_lag_bytes});
   }
+  return r;
+}
+
+Rows SyncRows(const std::string& standby_names, const std::string& waiting,
+              const std::vector<SyncCells>& senders) {
+  Rows r;
+  r.columns = {"standby_names", "commits_waiting", "application_name",
+               "state",         "sync_priority",   "sync_state"};
+  for (const auto& x : senders) {
+    r.values.push_back({standby_names, waiting, x.application_name, x.state,
+                        x.sync_priority, x.sync_state});
+  }
+  if (senders.empty()) {
+    r.values.push_back({standby_names, waiting, std::nullopt, std::nullopt,
+                        std::nullopt, std::nullopt});
+  }
+  return r;
+}
+
+Rows ArchiverRows(const ArchiverCells& x) {
+  Rows r;
+  r.columns = {"archive_mode",       "archived_count",    "last_archived_wal",
+               "last_archived_time", "last_archived_age", "failed_count",
+               "last_failed_wal",    "last_failed_time",  "ready_segments"};
+  r.values = {{x.archive_mode, x.archived_count, x.last_archived_wal,
+               x.last_archived_time, x.last_archived_age, x.failed_count,
+               x.last_failed_wal, x.last_failed_time, x.ready_segments}};
+  return r;
+}
+
+Rows SubscriptionRows(const std::vector<SubscriptionCells>& rows) {
+  Rows r;
+  r.columns = {"subscription",         "enabled",        "pid",
+               "received_lsn",         "latest_end_lsn", "last_msg_send_age",
+               "last_msg_receipt_age", "latest_end_age"};
+  for (const auto& x : rows) {
+    r.values.push_back({x.subscription, x.enabled, x.pid, x.received_lsn,
+                        x.latest_end_lsn, x.last_msg_send_age,
+                        x.last_msg_receipt_age, x.latest_end_age});
+  }
+  return r;
+}
+
+Rows WalStatsRows(const WalStatsCells& x) {
+  Rows r;
+  r.columns = {"wal_records", "wal_fpi", "wal_bytes", "wal_buffers_full"};
+  r.values = {{x.wal_records, x.wal_fpi, x.wal_bytes, x.wal_buffers_full}};
   return r;
 }
 
@@ -101,12 +158,30 @@ Rows ServerIdentityRows(const std::string& system_identifier) {
   return r;
 }
 
+namespace {
+
+// The views of issue 16 as an instance without synchronous standbys,
+// archiving or subscriptions answers them.
+void AnswerHealthViews(FakeDatabase* db,
+                       const std::vector<SyncCells>& senders) {
+  const int v = db->server_version();
+  db->Answer(SyncReplicationSql(), SyncRows("", "0", senders));
+  db->Answer(ArchiverSql(), ArchiverRows(ArchiverCells{}));
+  db->Answer(SubscriptionSql(v), SubscriptionRows({}));
+  if (v >= kPgStatWalMinVersion) {
+    db->Answer(WalStatsSql(), WalStatsRows(WalStatsCells{}));
+  }
+}
+
+}  // namespace
+
 void AnswerAsPrimary(FakeDatabase* db) {
   const int v = db->server_version();
   db->Answer(ServerIdentitySql(), ServerIdentityRows());
   db->Answer(RecoverySql(v), RoleRows(WithVersion(PrimaryRole(), v)));
   db->Answer(StatReplicationSql(v), StandbyRows({StandbyCells{}}));
   db->Answer(ReplicationSlotsSql(v), SlotRows({SlotCells{}}));
+  AnswerHealthViews(db, {SyncCells{}});
 }
 
 void AnswerAsReplica(FakeDatabase* db) {
@@ -117,6 +192,7 @@ void AnswerAsReplica(FakeDatabase* db) {
   db->Answer(IdentitySql(), IdentityRows(IdentityCells{}));
   db->Answer(StatReplicationSql(v), StandbyRows({}));
   db->Answer(ReplicationSlotsSql(v), SlotRows({}));
+  AnswerHealthViews(db, {});
 }
 
 }  // namespace canned

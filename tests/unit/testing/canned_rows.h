@@ -84,8 +84,55 @@ struct SlotCells {
   Cell retained_bytes = "0";
   Cell wal_status = "reserved";
   Cell safe_wal_size = std::nullopt;
+  Cell confirmed_flush_lag_bytes = std::nullopt;  // logical slots only
 };
 Rows SlotRows(const std::vector<SlotCells>& rows);
+
+// Rows of SyncReplicationSql: the setting and waiting commits repeated on
+// every walsender's row; with no walsender, one row of NULL walsender
+// columns.
+struct SyncCells {
+  Cell application_name = "replica1";
+  Cell state = "streaming";
+  Cell sync_priority = "0";
+  Cell sync_state = "async";
+};
+Rows SyncRows(const std::string& standby_names, const std::string& waiting,
+              const std::vector<SyncCells>& senders);
+
+// The row of ArchiverSql: archive_mode off, nothing archived or failed.
+struct ArchiverCells {
+  Cell archive_mode = "off";
+  Cell archived_count = "0";
+  Cell last_archived_wal, last_archived_time, last_archived_age;
+  Cell failed_count = "0";
+  Cell last_failed_wal, last_failed_time;
+  Cell ready_segments = "0";
+};
+Rows ArchiverRows(const ArchiverCells& row);
+
+// A row of SubscriptionSql: subscription "orders_sub", its apply worker
+// streaming.
+struct SubscriptionCells {
+  Cell subscription = "orders_sub";
+  Cell enabled = "t";
+  Cell pid = "5120";
+  Cell received_lsn = "0/3000148";
+  Cell latest_end_lsn = "0/3000100";
+  Cell last_msg_send_age = "0.41";
+  Cell last_msg_receipt_age = "0.40";
+  Cell latest_end_age = "0.39";
+};
+Rows SubscriptionRows(const std::vector<SubscriptionCells>& rows);
+
+// The row of WalStatsSql (PostgreSQL 14+).
+struct WalStatsCells {
+  Cell wal_records = "120418";
+  Cell wal_fpi = "2811";
+  Cell wal_bytes = "40213376";
+  Cell wal_buffers_full = "7";
+};
+Rows WalStatsRows(const WalStatsCells& row);
 
 // Answers every query of the default collectors, for `db`'s server
 // version, as the primary above does: one standby and its slot.
