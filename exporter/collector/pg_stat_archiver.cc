@@ -17,7 +17,8 @@ namespace pgrepl {
 //   last_failed_wal          | last_failed_time | ready_segments
 //   00000001000000000000002A | 1795766410.5     | 2
 // ready_segments lists archive_status (pg_monitor may, since PostgreSQL
-// 12): the segments the archiver has still to copy.
+// 12): the segments the archiver has still to copy. With archive_mode off
+// PostgreSQL marks no segment .ready, so the directory is not read: 0.
 std::string ArchiverSql() {
   return "SELECT current_setting('archive_mode') AS archive_mode, "
          "archived_count, last_archived_wal, "
@@ -25,8 +26,10 @@ std::string ArchiverSql() {
          "extract(epoch FROM clock_timestamp() - last_archived_time) "
          "AS last_archived_age, failed_count, last_failed_wal, "
          "extract(epoch FROM last_failed_time) AS last_failed_time, "
+         "CASE WHEN current_setting('archive_mode') = 'off' THEN 0 ELSE "
          "(SELECT count(*) FROM pg_ls_archive_statusdir() "
-         "WHERE name LIKE '%.ready') AS ready_segments FROM pg_stat_archiver";
+         "WHERE name LIKE '%.ready') END AS ready_segments "
+         "FROM pg_stat_archiver";
 }
 
 Result<ArchiverReading> ParseArchiver(const Rows& rows) {

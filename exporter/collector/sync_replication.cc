@@ -163,24 +163,23 @@ bool SyncNameMatches(const std::string& name,
   return name == "*" || strcasecmp(name.c_str(), application_name.c_str()) == 0;
 }
 
-// Sample rows (one per walsender; with none, one row whose walsender
-// columns are NULL):
-//   standby_names              | commits_waiting | application_name |
-//   FIRST 1 (replica1, replica2) | 2             | replica1         |
-//   state     | sync_priority | sync_state
-//   streaming | 1             | sync
-// commits_waiting counts backends waiting for a standby's confirmation
-// (wait_event SyncRep); pg_stat_get_activity spares the view's joins.
+// Sample row:
+//   standby_names                | commits_waiting
+//   FIRST 1 (replica1, replica2) | 2
+// pg_stat_get_activity(NULL) spares pg_stat_activity's joins; the scalar
+// subquery is an InitPlan, run only when the CASE reaches it.
 std::string SyncReplicationSql() {
   return "SELECT current_setting('synchronous_standby_names') AS "
-         "standby_names, (SELECT count(*) FROM pg_stat_get_activity(NULL) a "
-         "WHERE a.wait_event = 'SyncRep') AS commits_waiting, "
-         "r.application_name, r.state, r.sync_priority, r.sync_state "
-         "FROM (SELECT 1) AS one LEFT JOIN pg_stat_replication r ON true";
+         "standby_names, CASE WHEN "
+         "current_setting('synchronous_standby_names') = '' THEN 0 ELSE "
+         "(SELECT count(*) FROM pg_stat_get_activity(NULL) a "
+         "WHERE a.wait_event = 'SyncRep') END AS commits_waiting";
 }
 
 Result<SyncReplicationReading> ParseSyncReplication(const Rows& rows) {
-  if (rows.values.empty()) return Status::Query("sync_replication: no row");
+  if (rows.values.size() != 1) {
+    return Status::Query("sync_replication: expected one row");
+  }
   SyncReplicationReading r;
   r.standby_names = rows.Get(0, "standby_names").value_or("");
   auto config = ParseSyncStandbyNames(r.standby_names);
@@ -189,21 +188,15 @@ Result<SyncReplicationReading> ParseSyncReplication(const Rows& rows) {
   auto waiting = ParseInt(rows.Get(0, "commits_waiting"));
   if (!waiting) return Status::Query("sync_replication: no commits_waiting");
   r.commits_waiting = *waiting;
-  for (size_t i = 0; i < rows.values.size(); ++i) {
-    const auto& name = rows.Get(i, "application_name");
-    const auto& state = rows.Get(i, "state");
-    if (!state) continue;  // no walsender (or one this role cannot see)
-    SyncWalSender w;
-    w.application_name = name.value_or("");
-    w.state = *state;
-    w.sync_priority = ParseInt(rows.Get(i, "sync_priority"));
-    w.sync_state = rows.Get(i, "sync_state").value_or("");
-    if (w.state == "streaming" && w.sync_priority && *w.sync_priority > 0) {
-      ++r.connected;
-    }
-    r.senders.push_back(std::move(w));
-  }
   return r;
+}
+
+int64_t ConnectedSyncStandbys(const std::vector<StandbyRow>& standbys) {
+  int64_t n = 0;
+  for (const auto& w : standbys) {
+    if (w.state == "streaming" && w.sync_priority && *w.sync_priority > 0) ++n;
+  }
+  return n;
 }
 
 std::vector<std::string> SyncReplicationCollector::Statements(
@@ -231,11 +224,6 @@ void SyncReplicationCollector::Emit(const InstanceSnapshot& s,
              "synchronous_standby_names (FIRST n / ANY n; 1 for a plain "
              "list); 0 when synchronous replication is off.",
              r->config.num_sync);
-  sink.Gauge("pgrepl_sync_standbys_connected",
-             "Walsenders that can confirm a synchronous commit now: "
-             "streaming, with sync_priority above 0. Below "
-             "pgrepl_sync_standbys_required, synchronous commits wait.",
-             static_cast<double>(r->connected));
   sink.Gauge("pgrepl_sync_commits_waiting",
              "Backends waiting for synchronous standbys to confirm their "
              "commit (pg_stat_activity wait_event SyncRep).",
@@ -246,11 +234,19 @@ void SyncReplicationCollector::Emit(const InstanceSnapshot& s,
              1,
              {{"method", SyncMethodName(r->config.method)},
               {"standby_names", r->standby_names}});
+  // Without pg_stat_replication's rows this poll, whether standbys are
+  // connected is unknown: no sample rather than 0.
+  if (!s.standbys) return;
+  sink.Gauge("pgrepl_sync_standbys_connected",
+             "Walsenders that can confirm a synchronous commit now: "
+             "streaming, with sync_priority above 0. Below "
+             "pgrepl_sync_standbys_required, synchronous commits wait.",
+             static_cast<double>(ConnectedSyncStandbys(*s.standbys)));
   // One series per standby name: a second walsender under the same name
   // (a base backup, a reconnect in progress) yields to the streaming one.
   std::set<std::string> seen;
   for (int pass = 0; pass < 2; ++pass) {
-    for (const auto& w : r->senders) {
+    for (const auto& w : *s.standbys) {
       if ((pass == 0) != (w.state == "streaming")) continue;
       if (!w.sync_priority || !seen.insert(w.application_name).second) {
         continue;

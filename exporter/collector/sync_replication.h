@@ -10,6 +10,7 @@
 
 #include "exporter/base/status.h"
 #include "exporter/collector/collector.h"
+#include "exporter/model/view_rows.h"
 #include "exporter/pg/rows.h"
 
 namespace pgrepl {
@@ -37,37 +38,32 @@ Result<SyncStandbyConfig> ParseSyncStandbyNames(const std::string& text);
 bool SyncNameMatches(const std::string& name,
                      const std::string& application_name);
 
-// One walsender as this collector reads it.
-struct SyncWalSender {
-  std::string application_name;
-  std::string state;  // streaming, catchup, backup, ...
-  std::optional<int64_t> sync_priority;
-  std::string sync_state;  // async, potential, sync, quorum
-};
-
-// What this collector stores in InstanceSnapshot::readings.
+// What this collector stores in InstanceSnapshot::readings. The
+// walsenders (state, sync_priority, sync_state) are pg_stat_replication's,
+// read by that collector in the same poll.
 struct SyncReplicationReading {
   SyncStandbyConfig config;
   std::string standby_names;  // the setting as the server reports it
-  std::vector<SyncWalSender> senders;
   int64_t commits_waiting = 0;
-  // Walsenders that can confirm a synchronous commit now: streaming, with a
-  // sync_priority above 0 (named in the list).
-  int64_t connected = 0;
 };
 
+// The setting, and the backends waiting on SyncRep, counted only while
+// the setting is non-empty: with it empty no commit waits, and the scan
+// of every backend is skipped.
 std::string SyncReplicationSql();
-
-// Parses the rows of SyncReplicationSql (one row per walsender, or one
-// row of NULL walsender columns when there is none).
 Result<SyncReplicationReading> ParseSyncReplication(const Rows& rows);
+
+// Walsenders that can confirm a synchronous commit now: streaming, with a
+// sync_priority above 0 (named in the list).
+int64_t ConnectedSyncStandbys(const std::vector<StandbyRow>& standbys);
 
 class SyncReplicationCollector : public Collector {
  public:
   const char* name() const override { return "sync_replication"; }
   std::vector<std::string> Statements(const StatementPlan&) const override;
   // Reads on both roles (one statement, valid on each); synchronous
-  // replication is the primary's, so Emit renders on a primary only.
+  // replication is the primary's, so Emit renders on a primary only. It
+  // runs after pg_stat_replication, whose walsender rows it counts.
   Status Update(RowSource& db, const PollContext& ctx,
                 InstanceSnapshot* s) const override;
   void Emit(const InstanceSnapshot& s, MetricSink& sink) const override;

@@ -26,7 +26,8 @@ struct StandbyRow {
   std::string client_addr;  // "" for Unix-socket standbys
   std::string state;        // startup, catchup, streaming, backup, stopping
   std::string sync_state;   // async, potential, sync, quorum
-  std::string slot;         // "" when the standby uses no slot
+  std::optional<int64_t> sync_priority;  // 0: asynchronous
+  std::string slot;                      // "" when the standby uses no slot
   std::optional<uint64_t> current_lsn, sent_lsn, write_lsn, flush_lsn,
       replay_lsn;
   std::optional<double> write_lag, flush_lag, replay_lag;  // seconds

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,6 @@
 namespace pgrepl {
 namespace {
 
-using canned::SyncCells;
 using canned::SyncRows;
 using Method = SyncStandbyConfig::Method;
 using Names = std::vector<std::string>;
@@ -99,13 +99,28 @@ TEST(SyncNameMatches, StarAndCaseInsensitive) {
   EXPECT_FALSE(SyncNameMatches("replica1", "replica10"));
 }
 
-// Runs the collector on a primary (or replica) answering `rows`.
-std::vector<prometheus::MetricFamily> EmitFor(const Rows& rows,
-                                              bool primary = true) {
+// A walsender row as pg_stat_replication's collector reads it.
+StandbyRow Sender(const std::string& name, const std::string& state,
+                  std::optional<int64_t> priority,
+                  const std::string& sync_state) {
+  StandbyRow r;
+  r.application_name = name;
+  r.state = state;
+  r.sync_priority = priority;
+  r.sync_state = sync_state;
+  return r;
+}
+
+// Runs the collector on a primary (or replica) answering `rows`, with the
+// walsenders pg_stat_replication read this poll (nullopt: not read).
+std::vector<prometheus::MetricFamily> EmitFor(
+    const Rows& rows, std::optional<std::vector<StandbyRow>> senders,
+    bool primary = true) {
   InstanceSnapshot s;
   s.up = true;
   s.recovery = RecoveryInfo{};
   s.recovery->in_recovery = !primary;
+  s.standbys = std::move(senders);
   FakeDatabase db;
   db.Answer(SyncReplicationSql(), rows);
   SyncReplicationCollector c;
@@ -116,7 +131,8 @@ std::vector<prometheus::MetricFamily> EmitFor(const Rows& rows,
 }
 
 TEST(SyncReplication, OffWithAsyncStandbys) {
-  auto fams = EmitFor(SyncRows("", "0", {SyncCells{}}));
+  auto fams = EmitFor(SyncRows("", "0"),
+                      {{Sender("replica1", "streaming", 0, "async")}});
   EXPECT_EQ(Value(fams, "pgrepl_sync_standbys_required"), 0.0);
   EXPECT_EQ(Value(fams, "pgrepl_sync_standbys_connected"), 0.0);
   EXPECT_EQ(Value(fams, "pgrepl_sync_commits_waiting"), 0.0);
@@ -130,9 +146,8 @@ TEST(SyncReplication, OffWithAsyncStandbys) {
 
 TEST(SyncReplication, StoppedSyncStandbyLeavesCommitsWaiting) {
   // FIRST 1 (replica1): replica1 is gone, replica2 is async.
-  SyncCells r2;
-  r2.application_name = "replica2";
-  auto fams = EmitFor(SyncRows("replica1", "3", {r2}));
+  auto fams = EmitFor(SyncRows("replica1", "3"),
+                      {{Sender("replica2", "streaming", 0, "async")}});
   EXPECT_EQ(Value(fams, "pgrepl_sync_standbys_required"), 1.0);
   EXPECT_EQ(Value(fams, "pgrepl_sync_standbys_connected"), 0.0);
   EXPECT_EQ(Value(fams, "pgrepl_sync_commits_waiting"), 3.0);
@@ -142,19 +157,11 @@ TEST(SyncReplication, StoppedSyncStandbyLeavesCommitsWaiting) {
 }
 
 TEST(SyncReplication, CountsStreamingStandbysWithPriority) {
-  SyncCells sync, potential, catchup, async;
-  sync.sync_priority = "1";
-  sync.sync_state = "quorum";
-  potential.application_name = "replica2";
-  potential.sync_priority = "1";
-  potential.sync_state = "quorum";
-  catchup.application_name = "replica3";
-  catchup.state = "catchup";
-  catchup.sync_priority = "1";
-  catchup.sync_state = "potential";
-  async.application_name = "reporting";
-  auto fams = EmitFor(SyncRows("ANY 2 (replica1, replica2, replica3)", "0",
-                               {sync, potential, catchup, async}));
+  auto fams = EmitFor(SyncRows("ANY 2 (replica1, replica2, replica3)", "0"),
+                      {{Sender("replica1", "streaming", 1, "quorum"),
+                        Sender("replica2", "streaming", 1, "quorum"),
+                        Sender("replica3", "catchup", 1, "potential"),
+                        Sender("reporting", "streaming", 0, "async")}});
   EXPECT_EQ(Value(fams, "pgrepl_sync_standbys_required"), 2.0);
   EXPECT_EQ(Value(fams, "pgrepl_sync_standbys_connected"), 2.0);
   EXPECT_EQ(Value(fams, "pgrepl_standby_sync_priority",
@@ -164,14 +171,9 @@ TEST(SyncReplication, CountsStreamingStandbysWithPriority) {
 }
 
 TEST(SyncReplication, OneSeriesPerStandbyNameTheStreamingOneWins) {
-  SyncCells backup;
-  backup.state = "backup";
-  backup.sync_priority = "0";
-  SyncCells streaming;
-  streaming.sync_priority = "2";
-  streaming.sync_state = "potential";
-  auto fams =
-      EmitFor(SyncRows("FIRST 1 (x, replica1)", "0", {backup, streaming}));
+  auto fams = EmitFor(SyncRows("FIRST 1 (x, replica1)", "0"),
+                      {{Sender("replica1", "backup", 0, "async"),
+                        Sender("replica1", "streaming", 2, "potential")}});
   ASSERT_EQ(Count(fams, "pgrepl_standby_sync_priority"), 1u);
   EXPECT_EQ(Value(fams, "pgrepl_standby_sync_priority",
                   {{"standby", "replica1"}, {"sync_state", "potential"}}),
@@ -179,13 +181,22 @@ TEST(SyncReplication, OneSeriesPerStandbyNameTheStreamingOneWins) {
 }
 
 TEST(SyncReplication, NothingOnAReplica) {
-  EXPECT_TRUE(EmitFor(SyncRows("replica1", "0", {}), false).empty());
+  EXPECT_TRUE(EmitFor(SyncRows("replica1", "0"), {{}}, false).empty());
 }
 
-TEST(SyncReplication, NoWalsenderRowIsNoStandby) {
-  auto fams = EmitFor(SyncRows("*", "0", {}));
+TEST(SyncReplication, NoWalsenderIsNoStandby) {
+  auto fams = EmitFor(SyncRows("*", "0"), {{}});
   EXPECT_EQ(Value(fams, "pgrepl_sync_standbys_required"), 1.0);
   EXPECT_EQ(Value(fams, "pgrepl_sync_standbys_connected"), 0.0);
+  EXPECT_EQ(Count(fams, "pgrepl_standby_sync_priority"), 0u);
+}
+
+TEST(SyncReplication, UnreadWalsendersLeaveConnectedUnknown) {
+  // pg_stat_replication failed this poll: required and waiting are known,
+  // connected is not (no sample, never a 0 that would page).
+  auto fams = EmitFor(SyncRows("replica1", "0"), std::nullopt);
+  EXPECT_EQ(Value(fams, "pgrepl_sync_standbys_required"), 1.0);
+  EXPECT_EQ(Count(fams, "pgrepl_sync_standbys_connected"), 0u);
   EXPECT_EQ(Count(fams, "pgrepl_standby_sync_priority"), 0u);
 }
 
@@ -196,14 +207,14 @@ TEST(SyncReplication, ErrorsLeaveNoReading) {
   db.TimeOut(SyncReplicationSql());
   EXPECT_EQ(c.Update(db.rows(), PollContext{}, &s).kind(),
             Status::Kind::kTimeout);
-  db.Answer(SyncReplicationSql(), SyncRows("FIRST 0 (a)", "0", {}));
+  db.Answer(SyncReplicationSql(), SyncRows("FIRST 0 (a)", "0"));
   EXPECT_FALSE(c.Update(db.rows(), PollContext{}, &s).ok());
   EXPECT_EQ(s.Reading<SyncReplicationReading>(c.name()), nullptr);
 }
 
 TEST(SyncReplication, DeclaresTheOneStatementItRuns) {
   FakeDatabase db(120000);
-  db.Answer(SyncReplicationSql(), SyncRows("", "0", {}));
+  db.Answer(SyncReplicationSql(), SyncRows("", "0"));
   InstanceSnapshot s;
   SyncReplicationCollector c;
   ASSERT_TRUE(c.Update(db.rows(), PollContext{}, &s).ok());

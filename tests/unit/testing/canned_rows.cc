@@ -64,16 +64,15 @@ Rows IdentityRows(const IdentityCells& x) {
 
 Rows StandbyRows(const std::vector<StandbyCells>& rows) {
   Rows r;
-  r.columns = {"application_name", "client_addr", "state",
-               "sync_state",       "slot",        "current_lsn",
-               "sent_lsn",         "write_lsn",   "flush_lsn",
-               "replay_lsn",       "write_lag",   "flush_lag",
-               "replay_lag",       "reply_age"};
+  r.columns = {"application_name", "client_addr", "state",       "sync_state",
+               "sync_priority",    "slot",        "current_lsn", "sent_lsn",
+               "write_lsn",        "flush_lsn",   "replay_lsn",  "write_lag",
+               "flush_lag",        "replay_lag",  "reply_age"};
   for (const auto& x : rows) {
     r.values.push_back({x.application_name, x.client_addr, x.state,
-                        x.sync_state, x.slot, x.current_lsn, x.sent_lsn,
-                        x.write_lsn, x.flush_lsn, x.replay_lsn, x.write_lag,
-                        x.flush_lag, x.replay_lag, x.reply_age});
+                        x.sync_state, x.sync_priority, x.slot, x.current_lsn,
+                        x.sent_lsn, x.write_lsn, x.flush_lsn, x.replay_lsn,
+                        x.write_lag, x.flush_lag, x.replay_lag, x.reply_age});
   }
   return r;
 }
@@ -95,19 +94,10 @@ Rows SlotRows(const std::vector<SlotCells>& rows) {
   return r;
 }
 
-Rows SyncRows(const std::string& standby_names, const std::string& waiting,
-              const std::vector<SyncCells>& senders) {
+Rows SyncRows(const std::string& standby_names, const std::string& waiting) {
   Rows r;
-  r.columns = {"standby_names", "commits_waiting", "application_name",
-               "state",         "sync_priority",   "sync_state"};
-  for (const auto& x : senders) {
-    r.values.push_back({standby_names, waiting, x.application_name, x.state,
-                        x.sync_priority, x.sync_state});
-  }
-  if (senders.empty()) {
-    r.values.push_back({standby_names, waiting, std::nullopt, std::nullopt,
-                        std::nullopt, std::nullopt});
-  }
+  r.columns = {"standby_names", "commits_waiting"};
+  r.values = {{standby_names, waiting}};
   return r;
 }
 
@@ -162,10 +152,9 @@ namespace {
 
 // The views of issue 16 as an instance without synchronous standbys,
 // archiving or subscriptions answers them.
-void AnswerHealthViews(FakeDatabase* db,
-                       const std::vector<SyncCells>& senders) {
+void AnswerHealthViews(FakeDatabase* db) {
   const int v = db->server_version();
-  db->Answer(SyncReplicationSql(), SyncRows("", "0", senders));
+  db->Answer(SyncReplicationSql(), SyncRows("", "0"));
   db->Answer(ArchiverSql(), ArchiverRows(ArchiverCells{}));
   db->Answer(SubscriptionSql(v), SubscriptionRows({}));
   if (v >= kPgStatWalMinVersion) {
@@ -181,7 +170,7 @@ void AnswerAsPrimary(FakeDatabase* db) {
   db->Answer(RecoverySql(v), RoleRows(WithVersion(PrimaryRole(), v)));
   db->Answer(StatReplicationSql(v), StandbyRows({StandbyCells{}}));
   db->Answer(ReplicationSlotsSql(v), SlotRows({SlotCells{}}));
-  AnswerHealthViews(db, {SyncCells{}});
+  AnswerHealthViews(db);
 }
 
 void AnswerAsReplica(FakeDatabase* db) {
@@ -192,7 +181,7 @@ void AnswerAsReplica(FakeDatabase* db) {
   db->Answer(IdentitySql(), IdentityRows(IdentityCells{}));
   db->Answer(StatReplicationSql(v), StandbyRows({}));
   db->Answer(ReplicationSlotsSql(v), SlotRows({}));
-  AnswerHealthViews(db, {});
+  AnswerHealthViews(db);
 }
 
 }  // namespace canned

@@ -65,6 +65,7 @@ struct StandbyCells {
   Cell client_addr = "127.0.0.1";
   Cell state = "streaming";
   Cell sync_state = "async";
+  Cell sync_priority = "0";
   Cell slot = "replica1";
   Cell current_lsn = "0/3000148";
   Cell sent_lsn = "0/3000148";
@@ -88,17 +89,8 @@ struct SlotCells {
 };
 Rows SlotRows(const std::vector<SlotCells>& rows);
 
-// Rows of SyncReplicationSql: the setting and waiting commits repeated on
-// every walsender's row; with no walsender, one row of NULL walsender
-// columns.
-struct SyncCells {
-  Cell application_name = "replica1";
-  Cell state = "streaming";
-  Cell sync_priority = "0";
-  Cell sync_state = "async";
-};
-Rows SyncRows(const std::string& standby_names, const std::string& waiting,
-              const std::vector<SyncCells>& senders);
+// The row of SyncReplicationSql.
+Rows SyncRows(const std::string& standby_names, const std::string& waiting);
 
 // The row of ArchiverSql: archive_mode off, nothing archived or failed.
 struct ArchiverCells {
