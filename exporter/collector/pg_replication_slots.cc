@@ -10,11 +10,13 @@ namespace pgrepl {
 
 // Sample row:
 //   slot_name | slot_type | active | retained_bytes | wal_status |
-//   safe_wal_size replica1  | physical  | t      | 0              | reserved |
-//   xmin_age | catalog_xmin_age
-//   12       |
+//   replica1  | physical  | t      | 0              | reserved   |
+//   safe_wal_size | xmin_age | catalog_xmin_age | confirmed_flush_lag_bytes
+//                 | 12       |                  |
 // Retained WAL is measured from the slot's restart_lsn to the current
-// position (the replay position on a standby, where slots can exist too).
+// position (the replay position on a standby, where slots can exist too);
+// a logical slot's confirmed-flush lag from its confirmed_flush_lsn (NULL
+// for physical slots) to the same position.
 std::string ReplicationSlotsSql(int server_version_num) {
   const bool v13 = server_version_num >= 130000;
   return std::string(
@@ -22,7 +24,10 @@ std::string ReplicationSlotsSql(int server_version_num) {
              "pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN "
              "pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END, "
              "restart_lsn)::bigint AS retained_bytes, "
-             "age(xmin) AS xmin_age, age(catalog_xmin) AS catalog_xmin_age, ") +
+             "age(xmin) AS xmin_age, age(catalog_xmin) AS catalog_xmin_age, "
+             "pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN "
+             "pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END, "
+             "confirmed_flush_lsn)::bigint AS confirmed_flush_lag_bytes, ") +
          (v13 ? "wal_status, safe_wal_size "
               : "NULL::text AS wal_status, NULL::bigint AS safe_wal_size ") +
          "FROM pg_replication_slots ORDER BY slot_name";
@@ -42,6 +47,9 @@ Status ParseReplicationSlots(const Rows& rows, std::vector<SlotRow>* out) {
     r.safe_wal_size = ParseInt(rows.Get(i, "safe_wal_size"));
     r.xmin_age = ParseInt(rows.Get(i, "xmin_age"));
     r.catalog_xmin_age = ParseInt(rows.Get(i, "catalog_xmin_age"));
+    if (auto b = ParseInt(rows.Get(i, "confirmed_flush_lag_bytes"))) {
+      r.confirmed_flush_lag_bytes = *b < 0 ? 0 : static_cast<uint64_t>(*b);
+    }
     out->push_back(std::move(r));
   }
   return Status::Ok();
@@ -71,6 +79,12 @@ void PgReplicationSlotsCollector::Emit(const InstanceSnapshot& s,
                  "WAL kept on disk for the slot: current position minus its "
                  "restart_lsn.",
                  static_cast<double>(*r.retained_bytes), labels);
+    }
+    if (r.confirmed_flush_lag_bytes) {
+      sink.Gauge("pgrepl_slot_confirmed_flush_lag_bytes",
+                 "Logical slots: WAL the consumer has not confirmed yet, "
+                 "current position minus confirmed_flush_lsn.",
+                 static_cast<double>(*r.confirmed_flush_lag_bytes), labels);
     }
     if (r.wal_status) {
       for (const char* status : kWalStatuses) {

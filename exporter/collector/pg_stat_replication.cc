@@ -15,6 +15,8 @@ namespace pgrepl {
 // Sample row (a caught-up standby on an idle primary: the lags are NULL):
 //   application_name | client_addr | state     | sync_state | slot     |
 //   replica1         | 127.0.0.1   | streaming | async      | replica1 |
+//   sync_priority
+//   0
 //   current_lsn | sent_lsn  | write_lsn | flush_lsn | replay_lsn |
 //   0/3000148   | 0/3000148 | 0/3000148 | 0/3000148 | 0/3000148  |
 //   write_lag | flush_lag | replay_lag | reply_age | backend_xmin_age
@@ -25,7 +27,7 @@ namespace pgrepl {
 // which is the oldest version supported, so one text serves every version.
 std::string StatReplicationSql(int /*server_version_num*/) {
   return "SELECT r.application_name, coalesce(host(r.client_addr), '') "
-         "AS client_addr, r.state, r.sync_state, "
+         "AS client_addr, r.state, r.sync_state, r.sync_priority, "
          "coalesce(s.slot_name::text, '') AS slot, "
          "(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
          "ELSE pg_current_wal_lsn() END)::text AS current_lsn, "
@@ -57,6 +59,7 @@ Status ParseStatReplication(const Rows& rows, std::vector<StandbyRow>* out) {
     }
     r.state = *state;
     r.sync_state = rows.Get(i, "sync_state").value_or("");
+    r.sync_priority = ParseInt(rows.Get(i, "sync_priority"));
     r.slot = rows.Get(i, "slot").value_or("");
     r.current_lsn = ParseLsnCell(rows.Get(i, "current_lsn"));
     r.sent_lsn = ParseLsnCell(rows.Get(i, "sent_lsn"));

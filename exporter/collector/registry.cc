@@ -5,9 +5,13 @@
 #include "exporter/collector/pg_is_in_recovery.h"
 #include "exporter/collector/pg_replication_slots.h"
 #include "exporter/collector/pg_stat_database_conflicts.h"
+#include "exporter/collector/pg_stat_archiver.h"
 #include "exporter/collector/pg_stat_replication.h"
+#include "exporter/collector/pg_stat_subscription.h"
+#include "exporter/collector/pg_stat_wal.h"
 #include "exporter/collector/pg_stat_wal_receiver.h"
 #include "exporter/collector/replay_blockers.h"
+#include "exporter/collector/sync_replication.h"
 
 namespace pgrepl {
 
@@ -20,6 +24,10 @@ std::vector<std::unique_ptr<Collector>> DefaultCollectors(
   out.push_back(std::make_unique<PgReplicationSlotsCollector>());
   out.push_back(std::make_unique<ReplayBlockersCollector>());
   out.push_back(std::make_unique<PgStatDatabaseConflictsCollector>());
+  out.push_back(std::make_unique<SyncReplicationCollector>());
+  out.push_back(std::make_unique<PgStatArchiverCollector>());
+  out.push_back(std::make_unique<PgStatSubscriptionCollector>());
+  out.push_back(std::make_unique<PgStatWalCollector>());
   if (options.heartbeat) {
     out.push_back(std::make_unique<HeartbeatCollector>(options.heartbeat_id));
   }

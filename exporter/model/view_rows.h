@@ -26,7 +26,8 @@ struct StandbyRow {
   std::string client_addr;  // "" for Unix-socket standbys
   std::string state;        // startup, catchup, streaming, backup, stopping
   std::string sync_state;   // async, potential, sync, quorum
-  std::string slot;         // "" when the standby uses no slot
+  std::optional<int64_t> sync_priority;  // 0: asynchronous
+  std::string slot;                      // "" when the standby uses no slot
   std::optional<uint64_t> current_lsn, sent_lsn, write_lsn, flush_lsn,
       replay_lsn;
   std::optional<double> write_lag, flush_lag, replay_lag;  // seconds
@@ -47,6 +48,9 @@ struct SlotRow {
   std::optional<int64_t> safe_wal_size;    // 13+; NULL when unlimited
   // age(xmin) / age(catalog_xmin) in transactions; nullopt when NULL.
   std::optional<int64_t> xmin_age, catalog_xmin_age;
+  // Logical slots: current position minus confirmed_flush_lsn, what the
+  // consumer has not confirmed yet; absent for physical slots.
+  std::optional<uint64_t> confirmed_flush_lag_bytes;
 };
 
 // The row of pg_stat_wal_receiver (collector/pg_stat_wal_receiver). Absent

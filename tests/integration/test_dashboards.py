@@ -53,6 +53,9 @@ ROLE_ONLY = {
     "Oldest query on the replica vs replay delays": "replica",
     "Queries cancelled on the replica": "replica",
     "WAL written": "primary",
+    "Synchronous replication": "primary",
+    "Synchronous standbys": "primary",
+    "WAL generation (pg_stat_wal)": "primary",
     "Expected standbys": "primary",
     "Standbys": "primary",
     "Standby lag by stage": "primary",
@@ -73,6 +76,16 @@ ALLOWED_EMPTY = {
         "pgrepl_primary_reachable and pgrepl_replica_serving_without_primary "
         "exist only on sidecars run with --sidecar.primary; this is a central "
         "exporter (their values are checked in test_replication.py)",
+    ("pgrepl-instance", "WAL archiving: last archived and failed"):
+        "archive_mode is off in this cluster, so nothing was archived or "
+        "failed and the view reports NULL (absent); test_health.py fills and "
+        "checks them with a failing and a working archive_command",
+    ("pgrepl-instance", "Logical slots: unconfirmed WAL"):
+        "this cluster has no logical slot (wal_level replica); test_health.py "
+        "checks the lag growing and draining with a real subscription",
+    ("pgrepl-instance", "Subscriptions (pg_stat_subscription)"):
+        "this cluster has no subscription; test_health.py checks these "
+        "values on a real subscriber",
 }
 
 # Empty until something happens: proven in phase 2 by a promotion.

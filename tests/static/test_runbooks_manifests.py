@@ -146,6 +146,7 @@ def placeholders(m):
         "<replica-pod-ip>": ("an address", None),
         "<folder>": ("a Grafana folder", None),
         "<lsn>": ("an LSN", None),
+        "<subscription>": ("a logical replication subscription", None),
     }
 
 

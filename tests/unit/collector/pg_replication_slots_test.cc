@@ -252,6 +252,28 @@ TEST(ReplicationSlotsSql, ReadsXminAndCatalogXminOnEveryVersion) {
   }
 }
 
+TEST(PgReplicationSlots, LogicalSlotConfirmedFlushLag) {
+  SlotCells logical;
+  logical.slot_name = "orders_sub";
+  logical.slot_type = "logical";
+  logical.active = "f";
+  logical.confirmed_flush_lag_bytes = "5242880";
+  SlotCells ahead = logical;  // confirmed past the replay position
+  ahead.slot_name = "ahead";
+  ahead.confirmed_flush_lag_bytes = "-16";
+  auto fams = EmitFor({SlotCells{}, logical, ahead});
+  EXPECT_EQ(Value(fams, "pgrepl_slot_confirmed_flush_lag_bytes",
+                  {{"slot", "orders_sub"}, {"slot_type", "logical"}}),
+            5242880.0);
+  EXPECT_EQ(
+      Value(fams, "pgrepl_slot_confirmed_flush_lag_bytes", {{"slot", "ahead"}}),
+      0.0);
+  // A physical slot has no confirmed_flush_lsn: no sample, not 0.
+  EXPECT_EQ(Count(fams, "pgrepl_slot_confirmed_flush_lag_bytes",
+                  {{"slot", "replica1"}}),
+            0u);
+}
+
 TEST(PgReplicationSlots, NothingWhenDownOrUnread) {
   InstanceSnapshot s;
   s.up = false;

@@ -136,6 +136,21 @@ TEST(ParseStatReplication, SeveralRowsWithNulls) {
   EXPECT_FALSE(c.reply_age.has_value());
 }
 
+TEST(ParseStatReplication, SyncPriority) {
+  Row sync = IdleCaughtUp();
+  sync.sync_priority = "1";
+  sync.sync_state = "sync";
+  Row unknown = IdleCaughtUp();
+  unknown.application_name = "replica2";
+  unknown.sync_priority = std::nullopt;
+  std::vector<StandbyRow> out;
+  ASSERT_TRUE(ParseStatReplication(MakeRows({sync, unknown}), &out).ok());
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].sync_priority, 1);
+  EXPECT_EQ(out[0].sync_state, "sync");
+  EXPECT_FALSE(out[1].sync_priority.has_value());
+}
+
 TEST(ParseStatReplication, GarbageCellsBecomeUnknownNotZero) {
   Row r = IdleCaughtUp();
   r.replay_lsn = "not-an-lsn";

@@ -4,11 +4,15 @@
 
 #include "exporter/collector/pg_is_in_recovery.h"
 #include "exporter/collector/pg_replication_slots.h"
+#include "exporter/collector/pg_stat_archiver.h"
 #include "exporter/collector/pg_stat_database_conflicts.h"
 #include "exporter/collector/pg_stat_replication.h"
+#include "exporter/collector/pg_stat_subscription.h"
+#include "exporter/collector/pg_stat_wal.h"
 #include "exporter/collector/pg_stat_wal_receiver.h"
 #include "exporter/collector/replay_blockers.h"
 #include "exporter/collector/server_identity.h"
+#include "exporter/collector/sync_replication.h"
 
 namespace pgrepl {
 namespace canned {
@@ -62,16 +66,16 @@ Rows IdentityRows(const IdentityCells& x) {
 
 Rows StandbyRows(const std::vector<StandbyCells>& rows) {
   Rows r;
-  r.columns = {"application_name", "client_addr", "state",
-               "sync_state",       "slot",        "current_lsn",
-               "sent_lsn",         "write_lsn",   "flush_lsn",
-               "replay_lsn",       "write_lag",   "flush_lag",
-               "replay_lag",       "reply_age",   "backend_xmin_age"};
+  r.columns = {
+      "application_name", "client_addr", "state",       "sync_state",
+      "sync_priority",    "slot",        "current_lsn", "sent_lsn",
+      "write_lsn",        "flush_lsn",   "replay_lsn",  "write_lag",
+      "flush_lag",        "replay_lag",  "reply_age",   "backend_xmin_age"};
   for (const auto& x : rows) {
     r.values.push_back({x.application_name, x.client_addr, x.state,
-                        x.sync_state, x.slot, x.current_lsn, x.sent_lsn,
-                        x.write_lsn, x.flush_lsn, x.replay_lsn, x.write_lag,
-                        x.flush_lag, x.replay_lag, x.reply_age,
+                        x.sync_state, x.sync_priority, x.slot, x.current_lsn,
+                        x.sent_lsn, x.write_lsn, x.flush_lsn, x.replay_lsn,
+                        x.write_lag, x.flush_lag, x.replay_lag, x.reply_age,
                         x.backend_xmin_age});
   }
   return r;
@@ -79,12 +83,14 @@ Rows StandbyRows(const std::vector<StandbyCells>& rows) {
 
 Rows SlotRows(const std::vector<SlotCells>& rows) {
   Rows r;
-  r.columns = {"slot_name",  "slot_type",     "active",   "retained_bytes",
-               "wal_status", "safe_wal_size", "xmin_age", "catalog_xmin_age"};
+  r.columns = {
+      "slot_name",      "slot_type",        "active",
+      "retained_bytes", "wal_status",       "safe_wal_size",
+      "xmin_age",       "catalog_xmin_age", "confirmed_flush_lag_bytes"};
   for (const auto& x : rows) {
     r.values.push_back({x.slot_name, x.slot_type, x.active, x.retained_bytes,
                         x.wal_status, x.safe_wal_size, x.xmin_age,
-                        x.catalog_xmin_age});
+                        x.catalog_xmin_age, x.confirmed_flush_lag_bytes});
   }
   return r;
 }
@@ -114,6 +120,44 @@ Rows ConflictRows(int server_version_num) {
   return r;
 }
 
+Rows SyncRows(const std::string& standby_names, const std::string& waiting) {
+  Rows r;
+  r.columns = {"standby_names", "commits_waiting"};
+  r.values = {{standby_names, waiting}};
+  return r;
+}
+
+Rows ArchiverRows(const ArchiverCells& x) {
+  Rows r;
+  r.columns = {"archive_mode",       "archived_count",    "last_archived_wal",
+               "last_archived_time", "last_archived_age", "failed_count",
+               "last_failed_wal",    "last_failed_time",  "ready_segments"};
+  r.values = {{x.archive_mode, x.archived_count, x.last_archived_wal,
+               x.last_archived_time, x.last_archived_age, x.failed_count,
+               x.last_failed_wal, x.last_failed_time, x.ready_segments}};
+  return r;
+}
+
+Rows SubscriptionRows(const std::vector<SubscriptionCells>& rows) {
+  Rows r;
+  r.columns = {"subscription",         "enabled",        "pid",
+               "received_lsn",         "latest_end_lsn", "last_msg_send_age",
+               "last_msg_receipt_age", "latest_end_age"};
+  for (const auto& x : rows) {
+    r.values.push_back({x.subscription, x.enabled, x.pid, x.received_lsn,
+                        x.latest_end_lsn, x.last_msg_send_age,
+                        x.last_msg_receipt_age, x.latest_end_age});
+  }
+  return r;
+}
+
+Rows WalStatsRows(const WalStatsCells& x) {
+  Rows r;
+  r.columns = {"wal_records", "wal_fpi", "wal_bytes", "wal_buffers_full"};
+  r.values = {{x.wal_records, x.wal_fpi, x.wal_bytes, x.wal_buffers_full}};
+  return r;
+}
+
 namespace {
 
 RoleCells WithVersion(RoleCells role, int version) {
@@ -132,6 +176,22 @@ Rows ServerIdentityRows(const std::string& system_identifier,
   return r;
 }
 
+namespace {
+
+// The views of issue 16 as an instance without synchronous standbys,
+// archiving or subscriptions answers them.
+void AnswerHealthViews(FakeDatabase* db) {
+  const int v = db->server_version();
+  db->Answer(SyncReplicationSql(), SyncRows("", "0"));
+  db->Answer(ArchiverSql(), ArchiverRows(ArchiverCells{}));
+  db->Answer(SubscriptionSql(v), SubscriptionRows({}));
+  if (v >= kPgStatWalMinVersion) {
+    db->Answer(WalStatsSql(), WalStatsRows(WalStatsCells{}));
+  }
+}
+
+}  // namespace
+
 void AnswerAsPrimary(FakeDatabase* db) {
   const int v = db->server_version();
   db->Answer(ServerIdentitySql(), ServerIdentityRows());
@@ -143,6 +203,7 @@ void AnswerAsPrimary(FakeDatabase* db) {
   primary.startup_wait_event = std::nullopt;
   db->Answer(ReplayBlockersSql(v), BlockerRows(primary));
   db->Answer(DatabaseConflictsSql(v), ConflictRows(v));
+  AnswerHealthViews(db);
 }
 
 void AnswerAsReplica(FakeDatabase* db) {
@@ -155,6 +216,7 @@ void AnswerAsReplica(FakeDatabase* db) {
   db->Answer(ReplicationSlotsSql(v), SlotRows({}));
   db->Answer(ReplayBlockersSql(v), BlockerRows(BlockerCells{}));
   db->Answer(DatabaseConflictsSql(v), ConflictRows(v));
+  AnswerHealthViews(db);
 }
 
 }  // namespace canned

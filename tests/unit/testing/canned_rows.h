@@ -69,6 +69,7 @@ struct StandbyCells {
   Cell client_addr = "127.0.0.1";
   Cell state = "streaming";
   Cell sync_state = "async";
+  Cell sync_priority = "0";
   Cell slot = "replica1";
   Cell current_lsn = "0/3000148";
   Cell sent_lsn = "0/3000148";
@@ -91,6 +92,7 @@ struct SlotCells {
   Cell safe_wal_size = std::nullopt;
   Cell xmin_age = "12";  // the standby's feedback, through its slot
   Cell catalog_xmin_age = std::nullopt;
+  Cell confirmed_flush_lag_bytes = std::nullopt;  // logical slots only
 };
 Rows SlotRows(const std::vector<SlotCells>& rows);
 
@@ -109,6 +111,43 @@ Rows BlockerRows(const BlockerCells& row);
 // Rows of DatabaseConflictsSql: database postgres without conflicts
 // (active_logicalslot NULL before PostgreSQL 16, as the SQL returns it).
 Rows ConflictRows(int server_version_num);
+
+// The row of SyncReplicationSql.
+Rows SyncRows(const std::string& standby_names, const std::string& waiting);
+
+// The row of ArchiverSql: archive_mode off, nothing archived or failed.
+struct ArchiverCells {
+  Cell archive_mode = "off";
+  Cell archived_count = "0";
+  Cell last_archived_wal, last_archived_time, last_archived_age;
+  Cell failed_count = "0";
+  Cell last_failed_wal, last_failed_time;
+  Cell ready_segments = "0";
+};
+Rows ArchiverRows(const ArchiverCells& row);
+
+// A row of SubscriptionSql: subscription "orders_sub", its apply worker
+// streaming.
+struct SubscriptionCells {
+  Cell subscription = "orders_sub";
+  Cell enabled = "t";
+  Cell pid = "5120";
+  Cell received_lsn = "0/3000148";
+  Cell latest_end_lsn = "0/3000100";
+  Cell last_msg_send_age = "0.41";
+  Cell last_msg_receipt_age = "0.40";
+  Cell latest_end_age = "0.39";
+};
+Rows SubscriptionRows(const std::vector<SubscriptionCells>& rows);
+
+// The row of WalStatsSql (PostgreSQL 14+).
+struct WalStatsCells {
+  Cell wal_records = "120418";
+  Cell wal_fpi = "2811";
+  Cell wal_bytes = "40213376";
+  Cell wal_buffers_full = "7";
+};
+Rows WalStatsRows(const WalStatsCells& row);
 
 // Answers every query of the default collectors, for `db`'s server
 // version, as the primary above does: one standby and its slot.
