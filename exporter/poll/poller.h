@@ -30,6 +30,12 @@ class Poller {
  public:
   using Clock = std::chrono::steady_clock;
 
+  // Statements that read what cannot change while the server runs
+  // (settings, version) run on a new session, after a role change, after
+  // a poll that failed, and every this many polls (one minute at the
+  // default 1 s interval); the polls between keep their sticky readings.
+  static constexpr int kStaticRefreshPolls = 60;
+
   struct Options {
     std::chrono::milliseconds interval, timeout, connect_timeout, backoff_max;
     std::string password;  // secret; see Config::password
@@ -83,6 +89,9 @@ class Poller {
   // Reads the new session's ServerIdentity; an error when it is another
   // database cluster than this instance's sessions reached before.
   Status CheckServerIdentity(Clock::time_point deadline);
+  // Runs the collectors on a connected session: every statement they
+  // declare goes out in one batch, and each Update reads its answers.
+  Status RunCollectors(Clock::time_point deadline);
   // Applies a pending Retarget().
   void ApplyRetarget();
   // Role/timeline changes, WAL history, replica lag, stream restarts.
@@ -113,6 +122,8 @@ class Poller {
   std::chrono::milliseconds backoff_{0};
   bool failure_logged_ = false;      // a warning for the current outage is out
   bool identity_warned_ = false;     // "server identity unknown" was logged
+  bool static_due_ = true;           // refresh_static for the next poll
+  int polls_since_static_ = 0;       // polls since static statements ran
   Poller* primary_watch_ = nullptr;  // not owned; see AttachPrimaryWatch
   std::optional<Role> last_role_;    // of the latest poll that read one
   StreamRestarts stream_restarts_;
