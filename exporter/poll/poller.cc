@@ -22,10 +22,17 @@ using Clock = Poller::Clock;
 // bounded by the poll's deadline, and counts a round trip of its own.
 class BatchRowSource : public RowSource {
  public:
-  BatchRowSource(Session* session, Clock::time_point deadline,
+  // `server_version` is the session's when the batch was sent: a batch
+  // that timed out closed the session, and Update() must still find its
+  // answers under the texts it declared for that version.
+  BatchRowSource(Session* session, int server_version,
+                 Clock::time_point deadline,
                  const std::vector<std::string>& statements,
                  std::vector<Result<Rows>> results, uint64_t* round_trips)
-      : session_(session), deadline_(deadline), round_trips_(round_trips) {
+      : session_(session),
+        server_version_(server_version),
+        deadline_(deadline),
+        round_trips_(round_trips) {
     for (size_t i = 0; i < statements.size() && i < results.size(); ++i) {
       answers_.emplace(statements[i], std::move(results[i]));
     }
@@ -41,10 +48,11 @@ class BatchRowSource : public RowSource {
     ++*round_trips_;
     return session_->Query(sql, deadline_);
   }
-  int server_version() const override { return session_->server_version(); }
+  int server_version() const override { return server_version_; }
 
  private:
   Session* session_;  // not owned
+  const int server_version_;
   Clock::time_point deadline_;
   uint64_t* round_trips_;  // not owned
   std::map<std::string, Result<Rows>> answers_;
@@ -283,8 +291,8 @@ Status Poller::RunCollectors(Clock::time_point deadline) {
     s_.poll_round_trips++;
     results = session_->Batch(statements, deadline);
   }
-  BatchRowSource db(session_.get(), deadline, statements, std::move(results),
-                    &s_.poll_round_trips);
+  BatchRowSource db(session_.get(), plan.server_version_num, deadline,
+                    statements, std::move(results), &s_.poll_round_trips);
   PollContext ctx{history_, KeepSource()};
   ctx.refresh_static = refresh;
   Status first_error;
@@ -303,7 +311,7 @@ Status Poller::RunCollectors(Clock::time_point deadline) {
   // kStaticRefreshPolls.
   if (refresh) {
     static_due_ = !first_error.ok();
-    if (first_error.ok()) polls_since_static_ = 0;
+    if (first_error.ok()) polls_since_static_ = 1;  // this one included
   } else {
     static_due_ = ++polls_since_static_ >= kStaticRefreshPolls;
   }

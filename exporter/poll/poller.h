@@ -123,7 +123,7 @@ class Poller {
   bool failure_logged_ = false;      // a warning for the current outage is out
   bool identity_warned_ = false;     // "server identity unknown" was logged
   bool static_due_ = true;           // refresh_static for the next poll
-  int polls_since_static_ = 0;       // polls since static statements ran
+  int polls_since_static_ = 0;       // polls since and with the last refresh
   Poller* primary_watch_ = nullptr;  // not owned; see AttachPrimaryWatch
   std::optional<Role> last_role_;    // of the latest poll that read one
   StreamRestarts stream_restarts_;
