@@ -370,6 +370,8 @@ Status Connection::RunPipeline(const std::vector<std::string>& statements,
       if (step.kind == Kind::kPrepare) {
         if (st == PGRES_COMMAND_OK) {
           prepared_.Prepared(sql);
+        } else if (st == PGRES_PIPELINE_ABORTED) {
+          answer = Status::Query("aborted by an earlier error in its pipeline");
         } else {
           answer = Status::Query(LibpqError(PQresultErrorMessage(res)));
         }
