@@ -559,20 +559,18 @@ def findings(d, topos):
       "(load average 3-5) moved ours and postgres_exporter alike and was "
       "not used.")
     w(f"- **Server CPU per poll.** Our {f(t.srv_o, 2)} ms per poll per instance "
-      "is five short statements (role and positions, WAL receiver, receiver "
-      "settings, `pg_stat_replication` joined to `pg_replication_slots`, "
-      "slots). Statement logging on a replica shows the `pg_stat_replication` "
-      "join as the largest (about 1.2–1.7 ms under this machine's load): the "
-      "view is planned on every poll, since the exporter does not prepare "
-      "its statements. postgres_exporter spends "
+      "comes from its collectors' statements (role and positions, WAL "
+      "receiver, receiver settings, `pg_stat_replication` joined to "
+      "`pg_replication_slots`, slots); since issue 16 they go out in one "
+      "pipelined round trip, prepared once per session (\"Database cost "
+      "per poll\" below, measured with `bench/cost.sh`). postgres_exporter spends "
       f"{f(t.srv_r, 2)} ms of server CPU per scrape per instance but scrapes "
       "only every 15–30 s; ours polls every second, so per second of wall "
       f"time ours costs the server more ({f(t.srv_o, 2)} ms/s against "
       f"{f(t.srv_r / 15 if t.srv_r else None, 3)} ms/s at a 15 s scrape). "
       "`--poll.interval=15s` makes it "
       f"{f(t.srv_o / 15 if t.srv_o else None, 3)} ms/s per instance, at the price of "
-      "detection latency. Preparing the collectors' statements once per "
-      "session is the obvious next saving.")
+      "detection latency.")
     w("")
     return out
 

@@ -35,6 +35,11 @@ std::optional<int64_t> ParseHeartbeatRow(const Rows& rows) {
   return ParseInt(rows.Get(0, "seq"));
 }
 
+std::vector<std::string> HeartbeatCollector::Statements(
+    const StatementPlan&) const {
+  return {HeartbeatReadSql(id_)};
+}
+
 Status HeartbeatCollector::Update(RowSource& db, const PollContext& ctx,
                                   InstanceSnapshot* s) const {
   using Clock = std::chrono::steady_clock;

@@ -32,6 +32,9 @@ class HeartbeatCollector : public Collector {
  public:
   explicit HeartbeatCollector(std::string id) : id_(std::move(id)) {}
   const char* name() const override { return "heartbeat"; }
+  // The replica's read. A primary's write (a read-write transaction,
+  // invalid on a replica) is not declared: it costs a round trip of its own.
+  std::vector<std::string> Statements(const StatementPlan& plan) const override;
   Status Update(RowSource& db, const PollContext& ctx,
                 InstanceSnapshot* s) const override;
   void Emit(const InstanceSnapshot& s, MetricSink& sink) const override;

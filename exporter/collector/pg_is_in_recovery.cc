@@ -55,6 +55,11 @@ Status ParseRecoveryRow(const Rows& rows, RecoveryInfo* out) {
   return Status::Ok();
 }
 
+std::vector<std::string> PgIsInRecoveryCollector::Statements(
+    const StatementPlan& plan) const {
+  return {RecoverySql(plan.server_version_num)};
+}
+
 Status PgIsInRecoveryCollector::Update(RowSource& db, const PollContext&,
                                        InstanceSnapshot* s) const {
   auto rows = db.Query(RecoverySql(db.server_version()));

@@ -23,6 +23,7 @@ class PgIsInRecoveryCollector : public Collector {
  public:
   const char* name() const override { return "pg_is_in_recovery"; }
   bool ReadsRole() const override { return true; }
+  std::vector<std::string> Statements(const StatementPlan& plan) const override;
   Status Update(RowSource& db, const PollContext& ctx,
                 InstanceSnapshot* s) const override;
   void Emit(const InstanceSnapshot& s, MetricSink& sink) const override;

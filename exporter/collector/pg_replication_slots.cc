@@ -55,6 +55,11 @@ Status ParseReplicationSlots(const Rows& rows, std::vector<SlotRow>* out) {
   return Status::Ok();
 }
 
+std::vector<std::string> PgReplicationSlotsCollector::Statements(
+    const StatementPlan& plan) const {
+  return {ReplicationSlotsSql(plan.server_version_num)};
+}
+
 Status PgReplicationSlotsCollector::Update(RowSource& db, const PollContext&,
                                            InstanceSnapshot* s) const {
   auto rows = db.Query(ReplicationSlotsSql(db.server_version()));

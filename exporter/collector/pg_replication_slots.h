@@ -23,6 +23,7 @@ Status ParseReplicationSlots(const Rows& rows, std::vector<SlotRow>* out);
 class PgReplicationSlotsCollector : public Collector {
  public:
   const char* name() const override { return "pg_replication_slots"; }
+  std::vector<std::string> Statements(const StatementPlan& plan) const override;
   Status Update(RowSource& db, const PollContext& ctx,
                 InstanceSnapshot* s) const override;
   void Emit(const InstanceSnapshot& s, MetricSink& sink) const override;

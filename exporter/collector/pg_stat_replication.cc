@@ -84,6 +84,11 @@ double StageLagSeconds(const std::optional<double>& lag,
   return std::numeric_limits<double>::quiet_NaN();
 }
 
+std::vector<std::string> PgStatReplicationCollector::Statements(
+    const StatementPlan& plan) const {
+  return {StatReplicationSql(plan.server_version_num)};
+}
+
 Status PgStatReplicationCollector::Update(RowSource& db, const PollContext&,
                                           InstanceSnapshot* s) const {
   auto rows = db.Query(StatReplicationSql(db.server_version()));

@@ -29,6 +29,7 @@ double StageLagSeconds(const std::optional<double>& lag,
 class PgStatReplicationCollector : public Collector {
  public:
   const char* name() const override { return "pg_stat_replication"; }
+  std::vector<std::string> Statements(const StatementPlan& plan) const override;
   Status Update(RowSource& db, const PollContext& ctx,
                 InstanceSnapshot* s) const override;
   void Emit(const InstanceSnapshot& s, MetricSink& sink) const override;

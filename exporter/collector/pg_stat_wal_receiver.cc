@@ -94,7 +94,14 @@ Status ParseIdentity(const Rows& rows, ReplicaIdentity* out) {
   return Status::Ok();
 }
 
-Status PgStatWalReceiverCollector::Update(RowSource& db, const PollContext&,
+std::vector<std::string> PgStatWalReceiverCollector::Statements(
+    const StatementPlan& plan) const {
+  std::vector<std::string> out = {WalReceiverSql(plan.server_version_num)};
+  if (plan.refresh_static) out.push_back(IdentitySql());
+  return out;
+}
+
+Status PgStatWalReceiverCollector::Update(RowSource& db, const PollContext& ctx,
                                           InstanceSnapshot* s) const {
   if (s->role() != Role::kReplica) {
     s->wal_receiver.reset();
@@ -104,12 +111,16 @@ Status PgStatWalReceiverCollector::Update(RowSource& db, const PollContext&,
   if (!rows.ok()) return rows.status();
   Status st = ParseWalReceiver(rows.value(), &s->wal_receiver);
   if (!st.ok()) return st;
-  auto id_rows = db.Query(IdentitySql());
-  if (!id_rows.ok()) return id_rows.status();
-  ReplicaIdentity id;
-  st = ParseIdentity(id_rows.value(), &id);
-  if (!st.ok()) return st;
-  s->identity = std::move(id);
+  // The settings change only on a reload: read on a refresh poll, or when
+  // none were read yet (a live query then, if not declared this poll).
+  if (ctx.refresh_static || !s->identity) {
+    auto id_rows = db.Query(IdentitySql());
+    if (!id_rows.ok()) return id_rows.status();
+    ReplicaIdentity id;
+    st = ParseIdentity(id_rows.value(), &id);
+    if (!st.ok()) return st;
+    s->identity = std::move(id);
+  }
   s->wal_receiver_read = true;
   return Status::Ok();
 }

@@ -41,6 +41,18 @@ void EmitInstance(const InstanceSnapshot& s, MetricSink& sink) {
                "Sessions the exporter opened to the instance; steady state "
                "is 1.",
                static_cast<double>(s.connects));
+  if (s.polled) {
+    sink.Gauge("pgrepl_poll_round_trips",
+               "Round trips to the instance in the latest poll: 1 in steady "
+               "state (every collector's statements in one pipelined "
+               "batch); more on a new session or for undeclared statements.",
+               static_cast<double>(s.poll_round_trips));
+  }
+  sink.Counter("pgrepl_poll_round_trips_total",
+               "Round trips to the instance for statements since the "
+               "exporter started (not counting the connection handshake "
+               "and its session settings).",
+               static_cast<double>(s.round_trips));
   if (s.last_success) {
     sink.Gauge("pgrepl_last_poll_success_timestamp_seconds",
                "Unix time of the latest successful poll.",

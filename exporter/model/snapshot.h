@@ -55,6 +55,11 @@ struct InstanceSnapshot {
   double poll_duration_seconds = 0;
   std::array<uint64_t, 3> errors{};  // by kPollErrorKinds, monotonic
   uint64_t connects = 0;             // sessions opened, monotonic
+  // Round trips to the server for statements (the batch, live queries,
+  // the identity check at connect; not the connection handshake and its
+  // session settings): the latest poll's, and all of them, monotonic.
+  uint64_t poll_round_trips = 0;
+  uint64_t round_trips = 0;
   std::vector<CollectorRun> collectors;
 
   // True when `collector` ran and succeeded in the latest poll.
@@ -135,6 +140,7 @@ struct InstanceSnapshot {
     polled = true;
     polled_at = now;
     collectors.clear();
+    poll_round_trips = 0;
     up = false;
     server_version_num.reset();
     recovery.reset();

@@ -5,6 +5,8 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <exception>
 #include <vector>
 
 #include "exporter/base/text.h"
@@ -33,6 +35,26 @@ std::string DistinctEntries(const std::string& list) {
   return out;
 }
 
+// A PGRES_TUPLES_OK result as plain values (NULL as nullopt).
+Rows RowsOf(const PGresult* res) {
+  Rows rows;
+  int nf = PQnfields(res), nt = PQntuples(res);
+  for (int c = 0; c < nf; ++c) rows.columns.push_back(PQfname(res, c));
+  rows.values.resize(nt);
+  for (int r = 0; r < nt; ++r) {
+    rows.values[r].reserve(nf);
+    for (int c = 0; c < nf; ++c) {
+      if (PQgetisnull(res, r, c)) {
+        rows.values[r].emplace_back(std::nullopt);
+      } else {
+        rows.values[r].emplace_back(
+            std::string(PQgetvalue(res, r, c), PQgetlength(res, r, c)));
+      }
+    }
+  }
+  return rows;
+}
+
 }  // namespace
 
 Connection::Connection(std::string conninfo, std::string password,
@@ -48,6 +70,7 @@ void Connection::Close() {
     PQfinish(conn_);  // non-blocking socket: never waits on the server
     conn_ = nullptr;
   }
+  prepared_.Reset();  // the next session knows none of the names
 }
 
 int Connection::server_version() const {
@@ -205,21 +228,7 @@ Result<Rows> Connection::Query(const std::string& sql,
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_TUPLES_OK) {
       // Keep the last result set (multi-statement strings return several).
-      rows = Rows();
-      int nf = PQnfields(res), nt = PQntuples(res);
-      for (int c = 0; c < nf; ++c) rows.columns.push_back(PQfname(res, c));
-      rows.values.resize(nt);
-      for (int r = 0; r < nt; ++r) {
-        rows.values[r].reserve(nf);
-        for (int c = 0; c < nf; ++c) {
-          if (PQgetisnull(res, r, c)) {
-            rows.values[r].emplace_back(std::nullopt);
-          } else {
-            rows.values[r].emplace_back(
-                std::string(PQgetvalue(res, r, c), PQgetlength(res, r, c)));
-          }
-        }
-      }
+      rows = RowsOf(res);
     } else if (st != PGRES_COMMAND_OK && error.ok()) {
       error = Status::Query(LibpqError(PQresultErrorMessage(res)));
     }
@@ -233,6 +242,188 @@ Result<Rows> Connection::Query(const std::string& sql,
   }
   if (!error.ok()) return error;
   return rows;
+}
+
+Status Connection::FlushOut(Clock::time_point deadline) {
+  while (true) {
+    int f = PQflush(conn_);
+    if (f == 0) return Status::Ok();
+    if (f < 0) {
+      Close();
+      return Status::Query("send failed");
+    }
+    // Both ways: the server may be waiting for us to read its answers
+    // before it reads more of ours.
+    int fd = PQsocket(conn_);
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - Clock::now());
+    if (fd < 0 || left.count() <= 0) {
+      Close();
+      return Status::Timeout("query send timed out");
+    }
+    pollfd p{fd, POLLIN | POLLOUT, 0};
+    int rc = poll(&p, 1, static_cast<int>(left.count()));
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc <= 0) {
+      Close();
+      return rc == 0 ? Status::Timeout("query send timed out")
+                     : Status::Query("poll failed");
+    }
+    if ((p.revents & POLLIN) && !PQconsumeInput(conn_)) {
+      Status s = Status::Query(LibpqError(PQerrorMessage(conn_)));
+      Close();
+      return s;
+    }
+  }
+}
+
+Status Connection::AwaitResult(Clock::time_point deadline) {
+  while (PQisBusy(conn_)) {
+    if (!WaitSocket(false, deadline)) {
+      Close();
+      return Status::Timeout("query timed out");
+    }
+    if (!PQconsumeInput(conn_)) {
+      Status s = Status::Query(LibpqError(PQerrorMessage(conn_)));
+      Close();
+      return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Status Connection::RunPipeline(const std::vector<std::string>& statements,
+                               Clock::time_point deadline,
+                               std::vector<std::optional<Result<Rows>>>* out) {
+  // What the server sends back, in order: per statement an optional
+  // Parse's result, the execution's result, and its Sync.
+  enum class Kind { kPrepare, kExecute, kSync };
+  struct Step {
+    Kind kind;
+    size_t index;
+  };
+  std::vector<Step> steps;
+  if (!PQenterPipelineMode(conn_)) {
+    Status s = Status::Query("cannot enter pipeline mode: " +
+                             LibpqError(PQerrorMessage(conn_)));
+    Close();
+    return s;
+  }
+  for (size_t i = 0; i < statements.size(); ++i) {
+    const std::string& sql = statements[i];
+    const PreparedStatements::Plan plan = prepared_.For(sql);
+    int sent = 1;
+    if (plan.name.empty()) {
+      sent = PQsendQueryParams(conn_, sql.c_str(), 0, nullptr, nullptr, nullptr,
+                               nullptr, 0);
+    } else {
+      if (plan.prepare) {
+        sent = PQsendPrepare(conn_, plan.name.c_str(), sql.c_str(), 0, nullptr);
+        steps.push_back({Kind::kPrepare, i});
+      }
+      if (sent) {
+        sent = PQsendQueryPrepared(conn_, plan.name.c_str(), 0, nullptr,
+                                   nullptr, nullptr, 0);
+      }
+    }
+    steps.push_back({Kind::kExecute, i});
+    if (sent) sent = PQpipelineSync(conn_);
+    steps.push_back({Kind::kSync, i});
+    if (!sent) {
+      Status s = Status::Query(LibpqError(PQerrorMessage(conn_)));
+      Close();
+      return s;
+    }
+  }
+  if (Status s = FlushOut(deadline); !s.ok()) return s;
+
+  for (const Step& step : steps) {
+    const std::string& sql = statements[step.index];
+    std::optional<Result<Rows>>& answer = (*out)[step.index];
+    if (step.kind == Kind::kSync) {
+      if (Status s = AwaitResult(deadline); !s.ok()) return s;
+      PGresult* res = PQgetResult(conn_);
+      const bool synced =
+          res != nullptr && PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+      PQclear(res);
+      if (!synced) {
+        Status s = Status::Query(PQstatus(conn_) == CONNECTION_BAD
+                                     ? LibpqError(PQerrorMessage(conn_))
+                                     : std::string("pipeline out of step"));
+        Close();
+        return s;
+      }
+      if (!answer) answer = Status::Query("no result");
+      continue;
+    }
+    // A Parse or an execution: its results, then a null.
+    while (true) {
+      if (Status s = AwaitResult(deadline); !s.ok()) return s;
+      PGresult* res = PQgetResult(conn_);
+      if (res == nullptr) break;
+      const ExecStatusType st = PQresultStatus(res);
+      if (st == PGRES_PIPELINE_SYNC) {  // never before its statement's null
+        PQclear(res);
+        Close();
+        return Status::Query("pipeline out of step");
+      }
+      if (step.kind == Kind::kPrepare) {
+        if (st == PGRES_COMMAND_OK) {
+          prepared_.Prepared(sql);
+        } else if (st == PGRES_PIPELINE_ABORTED) {
+          answer = Status::Query("aborted by an earlier error in its pipeline");
+        } else {
+          answer = Status::Query(LibpqError(PQresultErrorMessage(res)));
+        }
+      } else if (answer && !answer->ok()) {
+        // The Parse failed, so the execution was aborted: keep its error.
+      } else if (st == PGRES_TUPLES_OK) {
+        answer = RowsOf(res);
+      } else if (st == PGRES_COMMAND_OK) {
+        answer = Rows();
+      } else if (st == PGRES_PIPELINE_ABORTED) {
+        answer = Status::Query("aborted by an earlier error in its pipeline");
+      } else {
+        answer = Status::Query(LibpqError(PQresultErrorMessage(res)));
+      }
+      PQclear(res);
+      if (PQstatus(conn_) == CONNECTION_BAD) {
+        Status s = Status::Query(LibpqError(PQerrorMessage(conn_)));
+        Close();
+        return s;
+      }
+    }
+  }
+  if (!PQexitPipelineMode(conn_)) {
+    Status s = Status::Query("cannot leave pipeline mode: " +
+                             LibpqError(PQerrorMessage(conn_)));
+    Close();
+    return s;
+  }
+  return Status::Ok();
+}
+
+std::vector<Result<Rows>> Connection::Batch(
+    const std::vector<std::string>& statements, Clock::time_point deadline) {
+  std::vector<std::optional<Result<Rows>>> answers(statements.size());
+  Status failed;
+  if (conn_ == nullptr) {
+    failed = Status::Query("not connected");
+  } else if (!statements.empty()) {
+    try {
+      failed = RunPipeline(statements, deadline, &answers);
+    } catch (const std::exception& e) {  // e.g. bad_alloc: never escapes
+      Close();
+      failed = Status::Query(std::string("batch failed: ") + e.what());
+    }
+  }
+  std::vector<Result<Rows>> out;
+  out.reserve(statements.size());
+  for (auto& a : answers) {
+    out.push_back(a ? std::move(*a)
+                    : (failed.ok() ? Status::Query("no result") : failed));
+  }
+  return out;
 }
 
 std::unique_ptr<Session> MakeConnection(const std::string& conninfo,

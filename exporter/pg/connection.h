@@ -10,6 +10,7 @@
 #include "exporter/base/status.h"
 #include "exporter/pg/bounded_resolver.h"
 #include "exporter/pg/host_list.h"
+#include "exporter/pg/prepared_statements.h"
 #include "exporter/pg/rows.h"
 #include "exporter/pg/session.h"
 
@@ -52,6 +53,15 @@ class Connection : public Session {
   Result<Rows> Query(const std::string& sql,
                      Clock::time_point deadline) override;
 
+  // Sends every statement in one round trip with libpq's pipeline mode:
+  // each is prepared once per session (a Parse the first time, under a
+  // name PreparedStatements gives it) and executed with a Sync of its own,
+  // so one failing statement aborts only itself. Non-blocking and bounded
+  // by `deadline`; on a timeout or a lost connection the session is
+  // closed and the statements not answered get that error.
+  std::vector<Result<Rows>> Batch(const std::vector<std::string>& statements,
+                                  Clock::time_point deadline) override;
+
   // The server's version as server_version_num (e.g. 150004), 0 if closed.
   int server_version() const override;
 
@@ -63,6 +73,15 @@ class Connection : public Session {
  private:
   // Waits for the socket to be readable/writable. False on timeout.
   bool WaitSocket(bool for_write, Clock::time_point deadline) const;
+  // Pushes out what libpq has queued, reading input meanwhile so a server
+  // blocked on its own output cannot deadlock us. Errors close the session.
+  Status FlushOut(Clock::time_point deadline);
+  // Reads until PQgetResult would not block. Errors close the session.
+  Status AwaitResult(Clock::time_point deadline);
+  // The body of Batch; `out` holds an answer per statement answered.
+  Status RunPipeline(const std::vector<std::string>& statements,
+                     Clock::time_point deadline,
+                     std::vector<std::optional<Result<Rows>>>* out);
 
   // The host list libpq would use, with its names resolved by `deadline`;
   // nullopt when libpq has nothing to resolve or the conninfo does not
@@ -72,7 +91,8 @@ class Connection : public Session {
   const std::string conninfo_;
   const std::string password_;
   BoundedResolver resolver_;
-  PGconn* conn_ = nullptr;  // owned
+  PGconn* conn_ = nullptr;       // owned
+  PreparedStatements prepared_;  // of the session conn_ is; reset on Close
 };
 
 // The SessionFactory of production: libpq Connections.

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "exporter/base/status.h"
 #include "exporter/pg/rows.h"
@@ -32,6 +33,31 @@ class Session {
   // a lost connection the session is closed.
   virtual Result<Rows> Query(const std::string& sql,
                              Clock::time_point deadline) = 0;
+
+  // Runs `statements` as one batch and returns one result per statement,
+  // in order. Each fails or succeeds on its own: a statement that fails
+  // does not stop the others. A timeout or a lost connection closes the
+  // session; the statements not answered by then get that error. This
+  // default runs them one by one (a round trip each); Connection sends
+  // them all in one round trip, each prepared once per session.
+  virtual std::vector<Result<Rows>> Batch(
+      const std::vector<std::string>& statements, Clock::time_point deadline) {
+    std::vector<Result<Rows>> out;
+    out.reserve(statements.size());
+    Status lost;
+    for (const auto& sql : statements) {
+      if (!lost.ok()) {
+        out.emplace_back(lost);
+        continue;
+      }
+      out.push_back(Query(sql, deadline));
+      if (!connected()) {
+        lost = out.back().ok() ? Status::Query("connection lost")
+                               : out.back().status();
+      }
+    }
+    return out;
+  }
 
   // The server's version as server_version_num (e.g. 150004), 0 if closed.
   virtual int server_version() const = 0;

@@ -1,6 +1,10 @@
 // Poller: one thread that polls one instance on a fixed interval.
 #include "exporter/poll/poller.h"
 
+#include <algorithm>
+#include <exception>
+#include <map>
+
 #include "exporter/base/logging.h"
 #include "exporter/collector/server_identity.h"
 #include "exporter/model/snapshot_store.h"
@@ -12,20 +16,46 @@ namespace {
 
 using Clock = Poller::Clock;
 
-// Binds a Session to one poll's deadline.
-class DeadlineRowSource : public RowSource {
+// A poll's answers: the results of the batch the poller sent, each handed
+// out once to the Query() of its exact text. Any other query (a statement
+// no collector declared, or one asked twice) runs live on the session,
+// bounded by the poll's deadline, and counts a round trip of its own.
+class BatchRowSource : public RowSource {
  public:
-  DeadlineRowSource(Session* session, Clock::time_point deadline)
-      : session_(session), deadline_(deadline) {}
+  // `server_version` is the session's when the batch was sent: a batch
+  // that timed out closed the session, and Update() must still find its
+  // answers under the texts it declared for that version.
+  BatchRowSource(Session* session, int server_version,
+                 Clock::time_point deadline,
+                 const std::vector<std::string>& statements,
+                 std::vector<Result<Rows>> results, uint64_t* round_trips)
+      : session_(session),
+        server_version_(server_version),
+        deadline_(deadline),
+        round_trips_(round_trips) {
+    for (size_t i = 0; i < statements.size() && i < results.size(); ++i) {
+      answers_.emplace(statements[i], std::move(results[i]));
+    }
+  }
   Result<Rows> Query(const std::string& sql) override {
+    auto it = answers_.find(sql);
+    if (it != answers_.end()) {
+      Result<Rows> answer = std::move(it->second);
+      answers_.erase(it);
+      return answer;
+    }
     if (!session_->connected()) return Status::Query("connection lost");
+    ++*round_trips_;
     return session_->Query(sql, deadline_);
   }
-  int server_version() const override { return session_->server_version(); }
+  int server_version() const override { return server_version_; }
 
  private:
   Session* session_;  // not owned
+  const int server_version_;
   Clock::time_point deadline_;
+  uint64_t* round_trips_;  // not owned
+  std::map<std::string, Result<Rows>> answers_;
 };
 
 double Seconds(Clock::duration d) {
@@ -169,6 +199,7 @@ bool Poller::EnsureConnected(Clock::time_point start,
   }
   backoff_ = std::chrono::milliseconds(0);
   s_.connects++;
+  static_due_ = true;  // a new session may reach a changed server
   Log(spdlog::level::info, "connected",
       {{"cluster", cluster_},
        {"instance", target_.name},
@@ -179,6 +210,7 @@ bool Poller::EnsureConnected(Clock::time_point start,
 }
 
 Status Poller::CheckServerIdentity(Clock::time_point deadline) {
+  s_.poll_round_trips++;
   auto rows = session_->Query(ServerIdentitySql(), deadline);
   ServerIdentity id;
   Status st =
@@ -244,19 +276,13 @@ void Poller::PollOnce(Clock::time_point start) {
   s_.BeginPoll(InstanceSnapshot::WallClock::now());
   ApplyRetarget();
 
-  Status first_error;
   if (EnsureConnected(start, deadline)) {
-    DeadlineRowSource db(session_.get(), deadline);
-    const PollContext ctx{history_, KeepSource()};
-    for (const auto& c : *collectors_) {
-      auto t0 = Clock::now();
-      Status st = c->Update(db, ctx, &s_);
-      s_.collectors.push_back({c->name(), st.ok(), Seconds(Clock::now() - t0)});
-      if (!st.ok() && first_error.ok()) first_error = st;
-      if (c->ReadsRole()) {
-        if (!st.ok()) break;  // down: the others need the role
-        s_.up = true;         // the collectors after it see role()
-      }
+    Status first_error;
+    try {
+      first_error = RunCollectors(deadline);
+    } catch (const std::exception& e) {  // never ends the poller thread
+      session_->Close();
+      first_error = Status::Query(std::string("poll failed: ") + e.what());
     }
     if (s_.up) Derive();
     if (!first_error.ok()) {
@@ -273,6 +299,7 @@ void Poller::PollOnce(Clock::time_point start) {
       }
     }
   }
+  s_.round_trips += s_.poll_round_trips;
   s_.poll_duration_seconds = Seconds(Clock::now() - start);
   if (options_.primary_watch) {
     history_->primary_reach.Record(s_.up && s_.role() == Role::kPrimary,
@@ -280,6 +307,52 @@ void Poller::PollOnce(Clock::time_point start) {
     return;
   }
   store_->Publish(std::make_shared<const InstanceSnapshot>(s_));
+}
+
+Status Poller::RunCollectors(Clock::time_point deadline) {
+  const bool refresh = static_due_;
+  const StatementPlan plan{session_->server_version(), refresh};
+  // Every collector's statements, each text once, the role's first.
+  std::vector<std::string> statements;
+  for (const auto& c : *collectors_) {
+    for (auto& sql : c->Statements(plan)) {
+      if (std::find(statements.begin(), statements.end(), sql) ==
+          statements.end()) {
+        statements.push_back(std::move(sql));
+      }
+    }
+  }
+  std::vector<Result<Rows>> results;
+  if (!statements.empty()) {
+    s_.poll_round_trips++;
+    results = session_->Batch(statements, deadline);
+  }
+  BatchRowSource db(session_.get(), plan.server_version_num, deadline,
+                    statements, std::move(results), &s_.poll_round_trips);
+  PollContext ctx{history_, KeepSource()};
+  ctx.refresh_static = refresh;
+  Status first_error;
+  for (const auto& c : *collectors_) {
+    auto t0 = Clock::now();
+    Status st = c->Update(db, ctx, &s_);
+    s_.collectors.push_back({c->name(), st.ok(), Seconds(Clock::now() - t0)});
+    if (!st.ok() && first_error.ok()) first_error = st;
+    if (c->ReadsRole()) {
+      if (!st.ok()) break;  // down: the others need the role
+      s_.up = true;         // the collectors after it see role()
+    }
+  }
+  // Static readings are due again when the poll that read them failed
+  // (one of them may be what failed), after a role change, and every
+  // kStaticRefreshPolls.
+  if (refresh) {
+    static_due_ = !first_error.ok();
+    if (first_error.ok()) polls_since_static_ = 1;  // this one included
+  } else {
+    static_due_ = ++polls_since_static_ >= kStaticRefreshPolls;
+  }
+  if (s_.up && last_role_ && *last_role_ != s_.role()) static_due_ = true;
+  return first_error;
 }
 
 void Poller::DeriveReplicaLag(Clock::time_point now,

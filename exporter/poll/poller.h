@@ -31,6 +31,12 @@ class Poller {
  public:
   using Clock = std::chrono::steady_clock;
 
+  // Statements that read what cannot change while the server runs
+  // (settings, version) run on a new session, after a role change, after
+  // a poll that failed, and every this many polls (one minute at the
+  // default 1 s interval); the polls between keep their sticky readings.
+  static constexpr int kStaticRefreshPolls = 60;
+
   struct Options {
     std::chrono::milliseconds interval, timeout, connect_timeout, backoff_max;
     std::string password;  // secret; see Config::password
@@ -93,6 +99,9 @@ class Poller {
   // yet (a lookup failed temporarily): looks it up, within a quarter of
   // the poll timeout and `deadline`.
   void NameServer(Clock::time_point deadline);
+  // Runs the collectors on a connected session: every statement they
+  // declare goes out in one batch, and each Update reads its answers.
+  Status RunCollectors(Clock::time_point deadline);
   // Applies a pending Retarget().
   void ApplyRetarget();
   // Role/timeline changes, WAL history, replica lag, stream restarts.
@@ -124,6 +133,8 @@ class Poller {
   bool failure_logged_ = false;      // a warning for the current outage is out
   bool identity_warned_ = false;     // "server identity unknown" was logged
   bool name_pending_ = false;        // the session's server is not named yet
+  bool static_due_ = true;           // refresh_static for the next poll
+  int polls_since_static_ = 0;       // polls since and with the last refresh
   Poller* primary_watch_ = nullptr;  // not owned; see AttachPrimaryWatch
   std::optional<Role> last_role_;    // of the latest poll that read one
   StreamRestarts stream_restarts_;

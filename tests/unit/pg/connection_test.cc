@@ -104,6 +104,17 @@ TEST(Connection, QueryWithoutASessionFails) {
   EXPECT_FALSE(c.connected());
 }
 
+TEST(Connection, BatchWithoutASessionFailsEachStatement) {
+  Connection c(Conninfo(ClosedPort()), "");
+  auto results =
+      c.Batch({"SELECT 1", "SELECT 2"}, Clock::now() + milliseconds(200));
+  ASSERT_EQ(results.size(), 2u);
+  for (const auto& r : results) {
+    EXPECT_EQ(r.status().kind(), Status::Kind::kQuery);
+  }
+  EXPECT_TRUE(c.Batch({}, Clock::now()).empty());
+}
+
 TEST(Connection, MalformedConninfoIsAConnectErrorWithoutTheSecret) {
   Connection c("host=127.0.0.1 password=hunter2-secret port=", "");
   Status st = c.Connect(Clock::now() + milliseconds(500), milliseconds(500));

@@ -305,7 +305,10 @@ TEST_F(PollerTest, RoleQueryFailureIsDownAndRunsNoOtherCollector) {
   EXPECT_EQ(s->collectors[0].name, "pg_is_in_recovery");
   EXPECT_FALSE(s->collectors[0].ok);
   EXPECT_EQ(db_.queries(RecoverySql(db_.server_version())), 1);
-  EXPECT_EQ(db_.queries(), 2) << "the identity at connect, then the role";
+  // The identity at connect, then one batch: its other statements ran on
+  // the server (they were sent with the role's), but no collector read them.
+  EXPECT_EQ(db_.queries(), 1 + 5);
+  EXPECT_EQ(db_.batches(), 1);
   EXPECT_FALSE(s->recovery.has_value());
   EXPECT_FALSE(s->standbys.has_value());
   EXPECT_FALSE(s->slots.has_value());
@@ -551,6 +554,190 @@ TEST_F(PollerTest, RetargetDuringBackoffConnectsAtOnce) {
   EXPECT_EQ(Errors(*s, Status::Kind::kConnect), 3u);  // counters carry on
 }
 
+// The statements every default collector declares for one poll.
+std::vector<std::string> Declared(
+    const std::vector<std::unique_ptr<Collector>>& collectors, int version,
+    bool refresh_static) {
+  std::vector<std::string> out;
+  for (const auto& c : collectors) {
+    for (auto& sql : c->Statements({version, refresh_static})) {
+      out.push_back(std::move(sql));
+    }
+  }
+  return out;
+}
+
+TEST_F(PollerTest, EveryCollectorsStatementsGoInOneRoundTripPerPoll) {
+  canned::AnswerAsReplica(&db_);
+  const int v = db_.server_version();
+  auto poller = MakePoller();
+  auto s = Poll(*poller, Slot(0));
+  ASSERT_TRUE(s->up);
+  // A new session: the identity check, then one batch of everything.
+  EXPECT_EQ(s->poll_round_trips, 2u);
+  EXPECT_EQ(db_.batches(), 1);
+  const std::vector<std::string> first = Declared(collectors_, v, true);
+  EXPECT_EQ(first.size(), 5u);  // role, receiver + settings, standbys, slots
+  std::vector<std::string> asked = db_.asked();
+  ASSERT_EQ(asked.size(), 1 + first.size());
+  EXPECT_EQ(std::vector<std::string>(asked.begin() + 1, asked.end()), first);
+
+  // Steady state: one round trip per poll, the static settings skipped.
+  const std::vector<std::string> steady = Declared(collectors_, v, false);
+  EXPECT_EQ(steady.size(), 4u);
+  for (int n = 1; n <= 5; ++n) {
+    const size_t before = db_.asked().size();
+    s = Poll(*poller, Slot(n));
+    EXPECT_TRUE(s->up);
+    EXPECT_EQ(s->poll_round_trips, 1u) << n;
+    EXPECT_EQ(db_.batches(), 1 + n);
+    asked = db_.asked();
+    EXPECT_EQ(std::vector<std::string>(asked.begin() + before, asked.end()),
+              steady)
+        << n;
+  }
+  EXPECT_EQ(s->round_trips, 2u + 5u);
+  EXPECT_EQ(s->last_error, "");
+}
+
+TEST_F(PollerTest, StatementsArePreparedOncePerSessionAndAgainAfterReconnect) {
+  canned::AnswerAsPrimary(&db_);
+  const int v = db_.server_version();
+  auto poller = MakePoller();
+  for (int n = 0; n < 5; ++n) EXPECT_TRUE(Poll(*poller, Slot(n))->up);
+  for (const auto& sql : Declared(collectors_, v, true)) {
+    EXPECT_EQ(db_.prepares(sql), 1) << sql;
+  }
+  EXPECT_EQ(db_.queries(RecoverySql(v)), 5);
+
+  // The session is lost; the next one prepares everything anew.
+  db_.TimeOut(StatReplicationSql(v));
+  EXPECT_EQ(Errors(*Poll(*poller, Slot(5)), Status::Kind::kTimeout), 1u);
+  canned::AnswerAsPrimary(&db_);
+  for (int n = 6; n < 9; ++n) EXPECT_TRUE(Poll(*poller, Slot(n))->up);
+  EXPECT_EQ(db_.connects(), 2);
+  for (const auto& sql : Declared(collectors_, v, true)) {
+    EXPECT_EQ(db_.prepares(sql), 2) << sql;
+  }
+}
+
+TEST_F(PollerTest, AFailingStatementFailsOnlyItsCollectorInTheBatch) {
+  canned::AnswerAsReplica(&db_);
+  const int v = db_.server_version();
+  auto poller = MakePoller();
+  Poll(*poller, Slot(0));
+  db_.Answer(StatReplicationSql(v), Status::Query("canceled"));
+  auto s = Poll(*poller, Slot(1));
+  EXPECT_EQ(s->poll_round_trips, 1u);
+  EXPECT_TRUE(s->up);
+  EXPECT_FALSE(s->CollectorOk("pg_stat_replication"));
+  EXPECT_TRUE(s->CollectorOk("pg_is_in_recovery"));
+  EXPECT_TRUE(s->CollectorOk("pg_stat_wal_receiver"));
+  EXPECT_TRUE(s->CollectorOk("pg_replication_slots"));
+  EXPECT_EQ(s->replica_state(), ReplicaState::kStreaming);
+  ASSERT_TRUE(s->slots.has_value());
+  EXPECT_EQ(s->last_error, "query: canceled");
+  EXPECT_EQ(db_.open_sessions(), 1);
+}
+
+TEST_F(PollerTest, AFailedRoleStatementIsDownThoughTheBatchAnsweredTheRest) {
+  canned::AnswerAsPrimary(&db_);
+  const int v = db_.server_version();
+  auto poller = MakePoller();
+  Poll(*poller, Slot(0));
+  db_.Answer(RecoverySql(v), Status::Query("permission denied"));
+  auto s = Poll(*poller, Slot(1));
+  EXPECT_FALSE(s->up);
+  ASSERT_EQ(s->collectors.size(), 1u);
+  EXPECT_FALSE(s->standbys.has_value());
+  EXPECT_FALSE(s->slots.has_value());
+  EXPECT_EQ(s->poll_round_trips, 1u);
+}
+
+TEST_F(PollerTest, AHangMidPipelineTimesOutAtTheDeadlineAndClosesTheSession) {
+  canned::AnswerAsReplica(&db_);
+  const int v = db_.server_version();
+  auto poller = MakePoller();
+  Poll(*poller, Slot(0));
+  db_.Hang(StatReplicationSql(v));
+  const auto before = Clock::now();
+  poller->PollOnce(before);
+  auto s = Latest();
+  // Bounded by the 500 ms poll timeout, with a loaded machine's slack.
+  EXPECT_LT(Clock::now() - before, 3000ms);
+  EXPECT_TRUE(s->up) << "the role's answer came before the hang";
+  EXPECT_TRUE(s->CollectorOk("pg_stat_wal_receiver"));
+  EXPECT_FALSE(s->CollectorOk("pg_stat_replication"));
+  EXPECT_FALSE(s->CollectorOk("pg_replication_slots"));
+  EXPECT_EQ(Errors(*s, Status::Kind::kTimeout), 1u);
+  EXPECT_EQ(s->last_error.rfind("timeout: ", 0), 0u) << s->last_error;
+  EXPECT_EQ(db_.open_sessions(), 0);
+  EXPECT_EQ(db_.queries(ReplicationSlotsSql(v)), 1)
+      << "the statement after the hang never reached the server";
+  EXPECT_EQ(s->poll_round_trips, 1u) << "no live retry on a closed session";
+
+  canned::AnswerAsReplica(&db_);
+  s = Poll(*poller, Slot(2));
+  EXPECT_TRUE(s->up);
+  EXPECT_EQ(db_.connects(), 2);
+  EXPECT_TRUE(s->CollectorOk("pg_stat_replication"));
+}
+
+TEST_F(PollerTest, StaticSettingsAreReadOnANewSessionAndEveryFewPolls) {
+  canned::AnswerAsReplica(&db_);
+  auto poller = MakePoller();
+  auto s = Poll(*poller, Slot(0));
+  EXPECT_EQ(db_.queries(IdentitySql()), 1);
+  ASSERT_TRUE(s->identity.has_value());
+  EXPECT_EQ(s->identity->standby_name, "replica1");
+
+  // A reload renames the standby; polls until the refresh keep the
+  // reading of the last one, so the output does not flicker.
+  canned::IdentityCells renamed;
+  renamed.primary_conninfo = "host=10.0.0.1 application_name=replica9";
+  db_.Answer(IdentitySql(), canned::IdentityRows(renamed));
+  int n = 1;
+  for (; n < Poller::kStaticRefreshPolls; ++n) {
+    s = Poll(*poller, Slot(n));
+    ASSERT_TRUE(s->identity.has_value());
+    EXPECT_EQ(s->identity->standby_name, "replica1") << n;
+    EXPECT_EQ(s->poll_round_trips, 1u) << n;
+  }
+  EXPECT_EQ(db_.queries(IdentitySql()), 1);
+  s = Poll(*poller, Slot(n));  // the refresh poll
+  EXPECT_EQ(db_.queries(IdentitySql()), 2);
+  EXPECT_EQ(s->identity->standby_name, "replica9");
+  EXPECT_EQ(s->poll_round_trips, 1u) << "read in the same batch";
+  s = Poll(*poller, Slot(n + 1));
+  EXPECT_EQ(db_.queries(IdentitySql()), 2);
+
+  // A new session reads them again at once.
+  db_.TimeOut(RecoverySql(db_.server_version()));
+  Poll(*poller, Slot(n + 2));
+  canned::AnswerAsReplica(&db_);
+  s = Poll(*poller, Slot(n + 3));
+  EXPECT_TRUE(s->up);
+  EXPECT_EQ(db_.queries(IdentitySql()), 3);
+  EXPECT_EQ(s->identity->standby_name, "replica1");
+}
+
+TEST_F(PollerTest, APromotedReplicaReadsTheStaticSettingsAgainAfterDemotion) {
+  canned::AnswerAsPrimary(&db_);
+  auto poller = MakePoller();
+  Poll(*poller, Slot(0));
+  Poll(*poller, Slot(1));
+  EXPECT_EQ(db_.queries(IdentitySql()), 1);  // declared on the first poll
+  canned::AnswerAsReplica(&db_);             // demoted: now a replica
+  auto s = Poll(*poller, Slot(2));
+  // Never read as a replica yet: read live at once, not after a minute.
+  ASSERT_TRUE(s->identity.has_value());
+  EXPECT_EQ(s->identity->standby_name, "replica1");
+  EXPECT_EQ(s->poll_round_trips, 2u) << "the batch and one live read";
+  s = Poll(*poller, Slot(3));  // the role changed: a refresh poll
+  EXPECT_EQ(s->poll_round_trips, 1u);
+  EXPECT_EQ(db_.queries(IdentitySql()), 3);
+}
+
 // A collector written only here, the way a new one is added: its class
 // (SQL, parser, reading type, metrics) and one line in the list. Its data
 // lives in InstanceSnapshot::readings under its name, so nothing else in
@@ -739,6 +926,8 @@ TEST(PollerRegistry, ANewCollectorIsItsClassPlusOneLine) {
   auto s = store.All().at(0);
   ASSERT_TRUE(s->up);
   EXPECT_TRUE(s->CollectorOk("test_archiver"));
+  // It declares no statement: its query is live, a round trip of its own.
+  EXPECT_EQ(s->poll_round_trips, 3u) << "identity, batch, its live query";
   ASSERT_NE(s->Reading<ArchiverReading>("test_archiver"), nullptr);
   EXPECT_EQ(s->Reading<ArchiverReading>("test_archiver")->failed_count, 7);
   EXPECT_EQ(s->Reading<int>("test_archiver"), nullptr);  // typed

@@ -103,6 +103,33 @@ std::vector<std::string> FakeDatabase::connect_conninfos() const {
   return connect_conninfos_;
 }
 
+int FakeDatabase::batches() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return batches_;
+}
+
+std::vector<std::string> FakeDatabase::prepared() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return prepared_;
+}
+
+int FakeDatabase::prepares(const std::string& sql) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  int n = 0;
+  for (const auto& s : prepared_) n += s == sql ? 1 : 0;
+  return n;
+}
+
+void FakeDatabase::BatchStarted() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++batches_;
+}
+
+void FakeDatabase::Prepare(const std::string& sql) {
+  std::lock_guard<std::mutex> lock(mu_);
+  prepared_.push_back(sql);
+}
+
 int FakeDatabase::open_sessions() const {
   std::lock_guard<std::mutex> lock(mu_);
   return open_sessions_;
@@ -197,7 +224,34 @@ Result<Rows> FakeSession::Query(const std::string& sql,
   return std::move(out.result);
 }
 
+std::vector<Result<Rows>> FakeSession::Batch(
+    const std::vector<std::string>& statements, Clock::time_point deadline) {
+  std::vector<Result<Rows>> out;
+  out.reserve(statements.size());
+  if (connected_ && !statements.empty()) db_->BatchStarted();
+  Status lost = connected_ ? Status::Ok() : Status::Query("not connected");
+  for (const auto& sql : statements) {
+    if (!lost.ok()) {
+      out.emplace_back(lost);
+      continue;
+    }
+    const PreparedStatements::Plan plan = prepared_.For(sql);
+    if (plan.prepare) {
+      db_->Prepare(sql);
+      prepared_.Prepared(sql);
+    }
+    FakeDatabase::Outcome o = db_->Run(sql, &deadline);
+    if (o.close) {
+      lost = o.result.status();
+      Close();
+    }
+    out.push_back(std::move(o.result));
+  }
+  return out;
+}
+
 void FakeSession::Close() {
+  prepared_.Reset();
   if (!connected_) return;
   connected_ = false;
   version_ = 0;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "exporter/base/status.h"
+#include "exporter/pg/prepared_statements.h"
 #include "exporter/pg/row_source.h"
 #include "exporter/pg/rows.h"
 #include "exporter/pg/session.h"
@@ -81,6 +82,11 @@ class FakeDatabase {
   // Connect() was called on.
   std::vector<std::string> sessions_made() const;
   std::vector<std::string> connect_conninfos() const;
+  // Batches run (each one round trip), and the statements sessions
+  // prepared (in order; once per session each, as Connection does).
+  int batches() const;
+  std::vector<std::string> prepared() const;
+  int prepares(const std::string& sql) const;
   int open_sessions() const;  // sessions connected now
   int blocked() const;        // calls waiting in Hang() or HoldConnects()
 
@@ -106,6 +112,8 @@ class FakeDatabase {
   // Runs one query; `deadline` is null for the RowSource view.
   Outcome Run(const std::string& sql, const Clock::time_point* deadline);
   Status Connect(const std::string& conninfo, Clock::time_point deadline);
+  void BatchStarted();
+  void Prepare(const std::string& sql);
   void SessionMade(const std::string& conninfo);
   void SessionClosed();
   int NextBackendPid();
@@ -121,6 +129,8 @@ class FakeDatabase {
   int open_sessions_ = 0;                       // GUARDED_BY(mu_)
   int blocked_ = 0;                             // GUARDED_BY(mu_)
   int next_pid_ = 4000;                         // GUARDED_BY(mu_)
+  int batches_ = 0;                             // GUARDED_BY(mu_)
+  std::vector<std::string> prepared_;           // GUARDED_BY(mu_)
   std::vector<std::string> asked_;              // GUARDED_BY(mu_)
   std::vector<std::string> sessions_made_;      // GUARDED_BY(mu_)
   std::vector<std::string> connect_conninfos_;  // GUARDED_BY(mu_)
@@ -129,7 +139,10 @@ class FakeDatabase {
 
 // A Session on a FakeDatabase. Like Connection, it reads the server
 // version and gets a backend pid when it connects, and a query that times
-// out closes it. One owner thread.
+// out closes it. Its Batch runs the statements in order as one round trip
+// and prepares each once per session (PreparedStatements, as Connection);
+// a statement that times out closes the session and the later ones get
+// its error without reaching the server. One owner thread.
 class FakeSession : public Session {
  public:
   FakeSession(FakeDatabase* db, std::string conninfo);
@@ -142,6 +155,8 @@ class FakeSession : public Session {
                  std::chrono::milliseconds statement_timeout) override;
   Result<Rows> Query(const std::string& sql,
                      Clock::time_point deadline) override;
+  std::vector<Result<Rows>> Batch(const std::vector<std::string>& statements,
+                                  Clock::time_point deadline) override;
   int server_version() const override { return version_; }
   int backend_pid() const override { return pid_; }
   void Close() override;
@@ -152,6 +167,7 @@ class FakeSession : public Session {
   bool connected_ = false;
   int version_ = 0;
   int pid_ = 0;
+  PreparedStatements prepared_;
 };
 
 // A SessionFactory making FakeSessions on `db` (not owned), which records
