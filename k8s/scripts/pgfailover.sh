@@ -404,7 +404,7 @@ cmd_switchover() {
     step "wait until $target has replayed exactly up to $old's final LSN ${final:-}" \
         wait_for "$TIMEOUT" "$target replaying to $final" replayed_at_least "$target" "$final" ||
         die "$target did not receive $old's last WAL; $old is stopped and fenced, nothing promoted"
-    ((DRY_RUN)) || say "  $target replayed $(one_value "$target" "SELECT pg_last_wal_replay_lsn()") (>= $final): nothing lost"
+    ((DRY_RUN)) || say "  $target replayed $(one_value "$target" "SELECT pg_last_wal_replay_lsn()"), through $old's shutdown checkpoint record at $final: nothing lost"
     step "promote $target: SELECT pg_promote(wait => true)" promote "$target" ||
         die "promotion of $target failed"
     if ((DRY_RUN)); then tli=$((${TLI[$target]:-0} + 1)); else tli=$(new_timeline "$target"); fi
@@ -414,8 +414,9 @@ cmd_switchover() {
             die "could not create the slot of $n on $target"
     done
     step "rejoin $old as a replica of $target" hook_rejoin "$old" || die "rejoin of $old failed"
-    ((DRY_RUN)) || survey
-    follow_all "$target" "$tli" "${final:-0/0}" || die "a replica does not follow $target"
+    # No replica can be past the fork: $old's WAL ended at $final, which
+    # $target replayed. They follow the new timeline by themselves.
+    follow_all "$target" "$tli" "FFFFFFFF/FFFFFFFF" || die "a replica does not follow $target"
     say "switchover done: $target is the primary on timeline $tli; $old is its replica."
 }
 

@@ -203,8 +203,10 @@ follow() {
         # A recent promotion: its checkpoint makes the new timeline visible
         # in the control file pg_rewind reads.
         timeout 60 psql -X -q --no-password -d "$super_conninfo" -c CHECKPOINT >/dev/null 2>&1 || true
+        # The password comes from $PGPASSFILE (pg_rewind has no
+        # --no-password; stdin is not a terminal, so it never prompts).
         if timeout 600 pg_rewind --target-pgdata="$data" --source-server="$super_conninfo" \
-            --no-password --progress >&2; then
+            --progress </dev/null >&2; then
             log "pg_rewind done"
         else
             log "pg_rewind failed"
