@@ -268,7 +268,7 @@ streams_on_timeline() {
 
 # follow_all PRIMARY TLI FORK_LSN SKIP...: every other answering replica
 # streams from PRIMARY on TLI, else is rejoined when it had WAL past the
-# fork (or does not follow within --timeout).
+# fork (or does not follow within --timeout). FORK_LSN "-": none can be.
 follow_all() {
     local primary=$1 tli=$2 fork=$3 n failed=0
     shift 3
@@ -276,7 +276,7 @@ follow_all() {
         [[ $n == "$primary" ]] && continue
         [[ " $* " == *" $n "* ]] && continue
         ((UP[$n])) || { say "  $n does not answer: rejoin it when it is back ($PROG rejoin $n)"; continue; }
-        if (($(lsn_int "${RECEIVE[$n]}") > $(lsn_int "$fork"))); then
+        if [[ $fork != - ]] && (($(lsn_int "${RECEIVE[$n]}") > $(lsn_int "$fork"))); then
             say "  $n received ${RECEIVE[$n]}, past the fork at $fork: it cannot follow timeline $tli"
             step "rejoin $n (pg_rewind, else re-clone)" hook_rejoin "$n" || failed=1
         fi
@@ -416,7 +416,7 @@ cmd_switchover() {
     step "rejoin $old as a replica of $target" hook_rejoin "$old" || die "rejoin of $old failed"
     # No replica can be past the fork: $old's WAL ended at $final, which
     # $target replayed. They follow the new timeline by themselves.
-    follow_all "$target" "$tli" "FFFFFFFF/FFFFFFFF" || die "a replica does not follow $target"
+    follow_all "$target" "$tli" - || die "a replica does not follow $target"
     say "switchover done: $target is the primary on timeline $tli; $old is its replica."
 }
 
