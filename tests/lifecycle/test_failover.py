@@ -229,8 +229,10 @@ class Failover:
         out = f"{r.stdout}{r.stderr}"
         log(f"pgfailover.sh {' '.join(args)}: exit {r.returncode} in {time.monotonic() - t0:.1f}s\n"
             + "\n".join("    " + line for line in out.splitlines()))
-        for secret in (self.env.super_password, self.env.repl_password, self.env.mon_password):
-            self.check(secret not in out, f"pgfailover.sh {args[0]}: no password in its output")
+        leaked = [s for s in (self.env.super_password, self.env.repl_password,
+                              self.env.mon_password, self.app_password) if s in out]
+        if leaked:
+            self.check(False, f"pgfailover.sh {' '.join(args)}: a password in its output")
         return r
 
     def pod_role(self, pod, wait=2):
@@ -465,6 +467,22 @@ class Failover:
             r = self.pgfailover("--dry-run", "failover")
             self.check(r.returncode == 0 and self.writable() == [],
                        "failover --dry-run changes nothing")
+            # The start-up role rule: a fenced former primary never starts
+            # as a primary, even with nothing writable anywhere.
+            fence = self.env.datadir(PRIMARY_POD) + ".fenced"
+            open(fence, "w").close()
+            env = dict(self.script_env)
+            env.update({"PGDATA": self.env.datadir(PRIMARY_POD), "POD_NAME": PRIMARY_POD,
+                        "ROLE_WAIT_SECONDS": "1", "BOOTSTRAP_WAIT_SECONDS": "2",
+                        "PGPASSFILE": os.path.join(self.env.dir, PRIMARY_POD,
+                                                   "replication.pgpass")})
+            r = self.env.as_pg([os.path.join(self.env.dir, "scripts", "pod-role.sh")],
+                               env=env, check=False, timeout=60)
+            self.check(r.returncode != 0 and "never starts as a primary" in r.stderr
+                       and os.path.exists(fence),
+                       f"pod-role.sh refuses to start a fenced former primary"
+                       f" (exit {r.returncode}: {r.stderr.strip().splitlines()[-1:]})")
+            os.unlink(fence)
 
         with self.step("failover") as s:
             before = {p: self.value(p, "SELECT pg_last_wal_receive_lsn()") for p in REPLICA_PODS}
