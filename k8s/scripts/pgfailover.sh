@@ -374,7 +374,7 @@ cmd_switchover() {
     survey
     print_survey
     same_cluster
-    local writable old target final lsn0 tli n
+    local writable old target final="" lsn0="" tli n
     mapfile -t writable < <(writable_nodes)
     ((${#writable[@]} == 1)) || refuse "a switchover needs exactly one writable primary (${#writable[@]} answer)"
     old=${writable[0]}

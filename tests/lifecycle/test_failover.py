@@ -23,7 +23,10 @@ Real components on loopback, as Kubernetes runs them:
 
 Steps: kill the primary (pg_ctl stop -m immediate) -> PgreplNoPrimary ->
 pgfailover.sh failover -> pgfailover.sh rejoin postgres-primary-0 (pg_rewind)
--> pgfailover.sh switchover --to postgres-primary-0. Checked: at each step's
+-> k8s/failover.sh switchover --to postgres-primary-0, the kubectl layer,
+with a kubectl that maps `exec` onto the loopback pods and restarts a
+"container" whose PostgreSQL stopped through pod-role.sh, as the kubelet
+would (write_kubectl). Checked: at each step's
 end exactly one server is writable (and never two at any sampled moment,
 every 0.5 s); no acknowledged increment lost in the switchover; the rejoined
 old primary streams on the new timeline; every replica ends with an active
@@ -235,6 +238,76 @@ class Failover:
             self.check(False, f"pgfailover.sh {' '.join(args)}: a password in its output")
         return r
 
+    def write_kubectl(self):
+        """A kubectl for k8s/failover.sh that maps its three uses onto the
+        loopback pods: `get pods` lists them; `exec POD -c postgres -- CMD`
+        runs CMD with the pod's PGDATA and its Unix socket (psql: peer
+        authentication as postgres, as in the pod); and a CMD that stops the
+        pod's PostgreSQL ends the "container", which the kubelet restarts:
+        pod-role.sh, then the server, in the background."""
+        d = self.env.mkdir("kubectl", 0o755)
+        path = os.path.join(d, "kubectl")
+        datadirs = " ".join(f"[{p}]={shlex.quote(self.env.datadir(p))}" for p in PODS)
+        socks = " ".join(f"[{p}]={shlex.quote(self.env.sockdir(p))}" for p in PODS)
+        role = shlex.quote(os.path.join(self.env.dir, "scripts", "pod-role.sh"))
+        with open(path, "w") as f:
+            f.write(f"""#!/usr/bin/env bash
+# Written by tests/lifecycle/test_failover.py: kubectl on loopback pods.
+set -uo pipefail
+. {shlex.quote(self.hooks)}
+declare -A DATA=({datadirs}) SOCK=({socks})
+args=()
+while (($#)); do
+    case $1 in --namespace | --context) shift ;; *) args+=("$1") ;; esac
+    shift
+done
+set -- "${{args[@]}}"
+case $1 in
+get) printf '%s\n' {" ".join(PODS)}; exit 0 ;;
+exec) shift ;;
+*) echo "fake kubectl: unsupported: $*" >&2; exit 1 ;;
+esac
+[[ $1 == -i ]] && shift
+pod=$1
+[[ $2 == -c && $3 == postgres && $4 == -- ]] || {{ echo "fake kubectl: $*" >&2; exit 1; }}
+shift 4
+export PGDATA=${{DATA[$pod]}} PGHOST=${{SOCK[$pod]}} PGPORT={self.port}
+before=0
+pg_ctl status -D "$PGDATA" >/dev/null 2>&1 && before=1
+"$@"
+rc=$?
+if ((before)) && ! pg_ctl status -D "$PGDATA" >/dev/null 2>&1; then
+    # The container ended: the kubelet starts it again (pod-role.sh first).
+    log=$(dirname "$PGDATA")/container.log
+    PGPASSFILE=$(dirname "$PGDATA")/replication.pgpass POD_NAME=$pod \
+        ROLE_WAIT_SECONDS=5 BOOTSTRAP_WAIT_SECONDS=120 \
+        setsid bash -c '{role} && pg_ctl start -D "$PGDATA" -w -t 60 -l "$(dirname "$PGDATA")/server.log" -o "$1"' \
+        _ "${{START_OPTS[$pod]}}" >>"$log" 2>&1 </dev/null &
+fi
+exit $rc
+""")
+        os.chmod(path, 0o755)
+        shutil.copy(os.path.join(SOURCE_DIR, "k8s", "failover.sh"),
+                    os.path.join(self.env.dir, "failover.sh"))
+        os.chmod(os.path.join(self.env.dir, "failover.sh"), 0o755)
+        return d
+
+    def failover_sh(self, *args, timeout=STEP_TIMEOUT * 2):
+        """k8s/failover.sh (the kubectl layer) with the loopback kubectl."""
+        env = dict(self.script_env)
+        env["PATH"] = os.pathsep.join([self.kubectl_dir, BIN, os.environ["PATH"]])
+        t0 = time.monotonic()
+        r = self.env.as_pg([os.path.join(self.env.dir, "failover.sh"), "-n", "db", *args],
+                           env=env, check=False, timeout=timeout)
+        out = f"{r.stdout}{r.stderr}"
+        log(f"failover.sh {' '.join(args)}: exit {r.returncode} in {time.monotonic() - t0:.1f}s\n"
+            + "\n".join("    " + line for line in out.splitlines()))
+        leaked = [s for s in (self.env.super_password, self.env.repl_password,
+                              self.env.mon_password, self.app_password) if s in out]
+        if leaked:
+            self.check(False, f"failover.sh {' '.join(args)}: a password in its output")
+        return r
+
     def pod_role(self, pod, wait=2):
         base = self.env.mkdir(pod, 0o700)
         env = dict(self.script_env)
@@ -314,6 +387,7 @@ class Failover:
                     '-l "$(dirname "${PGDATA_OF[$1]}")/server.log" -o "${START_OPTS[$1]}" >&2\n}\n')
         if IS_ROOT:
             shutil.chown(self.hooks, PG_OS_USER)
+        self.kubectl_dir = self.write_kubectl()
 
         env.initdb(PRIMARY_POD)
         out = self.pod_role(PRIMARY_POD)
@@ -525,8 +599,12 @@ class Failover:
                                                     " WHERE state = 'streaming'") == "2", 60,
                        what="both replicas streaming before the switchover")
             acked_before = self.acked
-            r = self.pgfailover("switchover", "--to", PRIMARY_POD)
-            self.check(r.returncode == 0, f"pgfailover.sh switchover: exit {r.returncode}")
+            r = self.failover_sh("switchover", "--dry-run", "--to", PRIMARY_POD)
+            self.check(r.returncode == 0 and "[dry-run] step" in r.stdout
+                       and self.writable() == [self.new],
+                       "failover.sh switchover --dry-run: steps printed, nothing changed")
+            r = self.failover_sh("switchover", "--to", PRIMARY_POD)
+            self.check(r.returncode == 0, f"failover.sh switchover (kubectl layer): exit {r.returncode}")
             self.one_writable(PRIMARY_POD, "after the switchover")
             acked = self.acked
             n = int(self.value(PRIMARY_POD, "SELECT n FROM failover_counter WHERE id = 1"))
