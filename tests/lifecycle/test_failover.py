@@ -33,8 +33,9 @@ old primary streams on the new timeline; every replica ends with an active
 slot on the primary; the alerts notified: PgreplNoPrimary during the
 outage, PgreplRoleChanged and PgreplTimelineChanged after it, and
 PgreplSplitBrain never, not even pending (ALERTS polled every 0.5 s).
-Also checked: failover refuses (exit 2) while the primary answers, and
---dry-run changes nothing. The time of each step goes to the report
+Also checked: failover refuses (exit 2) while the primary answers,
+--dry-run changes nothing, and pod-role.sh never starts a fenced former
+primary, even with nothing writable anywhere. The time of each step goes to the report
 (PGREPL_FAILOVER_REPORT, printed too).
 
 Exit 77 (skip) when this machine cannot make a mount namespace.
