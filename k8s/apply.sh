@@ -3,11 +3,14 @@
 # wait for them, and show that replication works.
 #
 # Order: Secrets (k8s/secrets.yaml) -> k8s/ (ConfigMaps, primary, replicas,
-# router, PDBs, NetworkPolicies) -> router rollout -> primary rollout ->
+# router, PDBs, NetworkPolicies) -> delete the PDBs of earlier versions
+# (postgres-primary, postgres-replica) -> router rollout -> primary rollout ->
 # replicas rollout -> monitoring (k8s/monitoring/ when the
 # prometheus-operator CRDs exist, else the exporter alone from
 # k8s/monitoring/exporter/) -> exporter rollout -> checks:
-# pg_stat_replication on the primary, pg_is_in_recovery() on each replica,
+# pg_stat_replication on the primary (as the superuser, and as the
+# application role postgres_user on app_db: the platform's documented
+# check), pg_is_in_recovery() on each replica,
 # and both router endpoints answering from a replica pod. Exits non-zero
 # when a step or a check fails. Safe to re-run.
 #
@@ -31,6 +34,15 @@ usage: $PROG [options]
   -h, --help           this text
 
 Needs k8s/secrets.yaml: copy k8s/secrets.yaml.example and fill it in.
+
+k8s/ is a kustomization. Without this script, run exactly:
+  kubectl apply -f k8s/secrets.yaml
+  kubectl apply -k k8s/
+  kubectl apply -k k8s/monitoring/      # or k8s/monitoring/exporter/ without the
+                                        # prometheus-operator CRDs
+(and set the exporter image in the kustomizations' images: entries). Not
+kubectl apply -f k8s/postgres-primary.yaml / postgres-replica.yaml: those
+files need the ConfigMaps kustomize generates, and refuse to apply alone.
 EOF
 }
 
@@ -108,6 +120,9 @@ step "secrets (k8s/secrets.yaml)"
 
 step "PostgreSQL: primary, replicas, router, PDBs, NetworkPolicies (k8s/)"
 apply_dir "$K8S_DIR"
+# The budgets of earlier versions: a pod in two budgets cannot be evicted
+# (k8s/pdb.yaml now has one, postgres, for all three databases).
+"${kc[@]}" delete poddisruptionbudget postgres-primary postgres-replica --ignore-not-found
 rollout deployment/postgres-router
 rollout statefulset/postgres-primary
 rollout statefulset/postgres-replica
@@ -146,6 +161,18 @@ streaming=$(psql_in postgres-primary-0 \
     -At) || streaming=0
 echo "streaming replicas: $streaming of $want"
 if [[ $streaming != "$want" ]]; then failed=1; fi
+
+# The platform's documented check runs as the application role postgres_user
+# on app_db (README.md). Its password stays in the pod: the primary's
+# container has POSTGRES_PASSWORD, and only the pod's shell expands it.
+step "check: pg_stat_replication as postgres_user on app_db"
+echo "\$ kubectl ${ns_flag[*]} exec -it postgres-primary-0 -- psql -U postgres_user -d app_db -c \"SELECT * FROM pg_stat_replication;\""
+# shellcheck disable=SC2016  # $POSTGRES_PASSWORD and $$ are the pod shell's
+app_streaming=$("${kc[@]}" exec postgres-primary-0 -c postgres -- sh -c \
+    'PGPASSWORD="$POSTGRES_PASSWORD" exec psql -X -w -U postgres_user -d app_db -v ON_ERROR_STOP=1 -At -c "SELECT count(*) FROM pg_stat_replication WHERE state = \$\$streaming\$\$"') ||
+    app_streaming=error
+echo "streaming replicas seen by postgres_user: $app_streaming of $want"
+if [[ $app_streaming != "$want" ]]; then failed=1; fi
 
 step "check: pg_is_in_recovery() on each replica"
 mapfile -t pods < <("${kc[@]}" get pods \

@@ -12,6 +12,8 @@
 #   $POSTGRES_REPLICATION_USER  LOGIN REPLICATION, member of the group
 #   $PGREPL_USER              LOGIN, pg_monitor only (pgrepl_exporter)
 #   public.pgrepl_heartbeat   as docs/heartbeat.sql, in $PGREPL_DATABASE
+#   postgres_user, app_db     the applications' role (pg_read_all_stats)
+#                             and database (its own block, at the end)
 # The physical slots are created by the replicas (replica-bootstrap.sh).
 #
 # Environment:
@@ -21,6 +23,7 @@
 #   PGREPL_PASSWORD                required, or PGREPL_PASSWORD_FILE
 #   PGREPL_DATABASE                default postgres
 #   POSTGRES_USER                  superuser to connect as, default postgres
+#   POSTGRES_PASSWORD              required: postgres_user's password
 #   PGHOST, PGPORT                 libpq's; default the local socket
 #
 # Passwords travel only in the environment: psql reads them with \getenv
@@ -86,3 +89,40 @@ GRANT SELECT, INSERT, UPDATE ON public.pgrepl_heartbeat TO :"mon_user";
 SQL
 printf 'primary-init.sh: roles %s (replication) and %s (monitoring) ready\n' \
     "$POSTGRES_REPLICATION_USER" "$PGREPL_USER"
+
+# ------------------------------------------------ application role and database
+# The platform's contract with its applications (docs/application.md):
+# role postgres_user, password POSTGRES_PASSWORD (Secret
+# postgres-credentials), owning database app_db. Not a superuser; it reads
+# every column of pg_stat_replication and pg_stat_activity through
+# pg_read_all_stats (without it, the seed's check
+#   kubectl exec -it postgres-primary-0 -- psql -U postgres_user -d app_db \
+#     -c "SELECT * FROM pg_stat_replication;"
+# shows NULL for state, LSNs and lags). pg_hba.conf lets it in over the
+# pod's Unix socket with its password. A block of its own: the roles above
+# do not depend on it.
+[[ -n ${POSTGRES_PASSWORD:-} ]] || die "POSTGRES_PASSWORD is not set (the application role's password)"
+psql -X -q --no-password -v ON_ERROR_STOP=1 \
+    --username "${POSTGRES_USER:-postgres}" \
+    --dbname "${PGREPL_DATABASE:-postgres}" <<'SQL'
+\getenv app_password POSTGRES_PASSWORD
+
+SET log_statement = 'none';
+SET log_min_duration_statement = -1;
+SET log_min_error_statement = 'panic';
+SET password_encryption = 'scram-sha-256';
+SET client_min_messages = 'warning';
+
+SELECT 'CREATE ROLE postgres_user'
+ WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'postgres_user')
+\gexec
+ALTER ROLE postgres_user WITH LOGIN NOREPLICATION NOSUPERUSER NOCREATEDB
+  NOCREATEROLE INHERIT NOBYPASSRLS PASSWORD :'app_password';
+GRANT pg_read_all_stats TO postgres_user;
+SELECT 'CREATE DATABASE app_db OWNER postgres_user'
+ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'app_db')
+\gexec
+ALTER DATABASE app_db OWNER TO postgres_user;
+SQL
+printf 'primary-init.sh: application role postgres_user and database app_db ready\n'
+# ------------------------------------------------ end of application block

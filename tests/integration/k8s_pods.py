@@ -105,6 +105,7 @@ class Env:
         entrypoint runs it; returns the CompletedProcess."""
         init_env = {"PGHOST": self.sock, "PGPORT": str(self.ports[pod]),
                     "POSTGRES_USER": "postgres",
+                    "POSTGRES_PASSWORD": self.super_password,
                     "POSTGRES_REPLICATION_PASSWORD": self.repl_password,
                     "PGREPL_PASSWORD": self.mon_password}
         return self.as_pg([os.path.join(self.dir, "scripts", "primary-init.sh")],

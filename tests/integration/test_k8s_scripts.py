@@ -17,7 +17,12 @@ shared_buffers. Then:
     exporter, --heartbeat included, reports pgrepl_up and every
     pgrepl_collector_success as 1) and nothing more;
   - the replication role can stream but cannot open a database session;
-  - no TCP login without a password.
+  - no TCP login without a password;
+  - the platform's documented checks run as written (README.md, "the
+    seed's verification commands"): as postgres_user on app_db over the
+    pod's Unix socket, pg_stat_replication on the primary shows one
+    streaming row per replica with every column readable, and
+    pg_is_in_recovery() is f on the primary and t on each replica.
 """
 
 import os
@@ -29,7 +34,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (SOURCE_DIR, Exporter, log, run_tests,  # noqa: E402
                      wait_until)
-from k8s_pods import (IS_ROOT, PG_OS_USER, PRIMARY_POD,  # noqa: E402
+from k8s_pods import (BIN, IS_ROOT, PG_OS_USER, PRIMARY_POD,  # noqa: E402
                       REPLICA_PODS, Env)
 
 env = None
@@ -256,6 +261,126 @@ def test_no_tcp_login_without_password():
     assert good.returncode == 0, good.stderr
 
 
+# The documented check commands: kubectl exec -it POD -- psql -U USER -d DB -c "SQL"
+SEED_COMMAND = re.compile(
+    r'kubectl exec -it (postgres-[a-z]+-\d) -- psql -U (\w+) -d (\w+) -c "([^"]+)"')
+
+
+def seed_commands():
+    with open(os.path.join(SOURCE_DIR, "README.md")) as f:
+        found = SEED_COMMAND.findall(f.read())
+    return sorted(set(found))
+
+
+def socket_psql(pod, user, password, query, dbname):
+    """psql over the instance's Unix socket as the pod's OS user (what
+    kubectl exec runs in the container), with a password; the
+    CompletedProcess. Unaligned, with a header row."""
+    env_ = {"PGPASSWORD": password} if password is not None else {}
+    return env.as_pg([f"{BIN}/psql", "-X", "-A", "-w",
+                      "-h", env.sock, "-p", str(env.ports[pod]), "-U", user,
+                      "-d", dbname, "-v", "ON_ERROR_STOP=1", "-c", query],
+                     env=env_, check=False, timeout=30)
+
+
+def rows(out):
+    """psql -A output with a header: a list of dicts (footer dropped)."""
+    lines = [ln for ln in out.strip().split("\n") if ln]
+    header = lines[0].split("|")
+    return [dict(zip(header, ln.split("|"))) for ln in lines[1:]
+            if not re.match(r"^\(\d+ rows?\)$", ln)]
+
+
+def test_seed_verification_commands():
+    cmds = seed_commands()
+    # Both documented checks: the primary's pg_stat_replication, and
+    # pg_is_in_recovery() on a replica.
+    sqls = {sql for _, _, _, sql in cmds}
+    assert "SELECT * FROM pg_stat_replication;" in sqls, cmds
+    assert "SELECT pg_is_in_recovery();" in sqls, cmds
+    for pod, user, db, sql in cmds:
+        assert (user, db) == ("postgres_user", "app_db"), (pod, user, db)
+        r = socket_psql(pod, user, env.super_password, sql, db)
+        assert r.returncode == 0, f"{pod}: {sql}: {r.stderr}"
+        got = rows(r.stdout)
+        if "pg_stat_replication" in sql:
+            assert pod == PRIMARY_POD, pod
+            by_name = {row["application_name"]: row for row in got}
+            assert sorted(by_name) == REPLICA_PODS, got
+            for name, row in by_name.items():
+                # Readable through pg_read_all_stats: without it these are
+                # NULL (empty here) for a role that is not a superuser.
+                assert row["state"] == "streaming", row
+                assert row["client_addr"] == "127.0.0.1", row
+                assert row["usename"] == "replicator", row
+                for col in ("sent_lsn", "write_lsn", "flush_lsn", "replay_lsn"):
+                    assert re.match(r"^[0-9A-F]+/[0-9A-F]+$", row[col]), (col, row)
+                assert row["sync_state"] == "async", row
+            log(f"{pod} as postgres_user: {len(got)} streaming rows, every column set")
+        else:
+            want = "f" if pod == PRIMARY_POD else "t"
+            assert got == [{"pg_is_in_recovery": want}], (pod, got)
+    # The same statements on every pod, not only the documented ones.
+    for pod in [PRIMARY_POD, *REPLICA_PODS]:
+        r = socket_psql(pod, "postgres_user", env.super_password,
+                        "SELECT pg_is_in_recovery();", "app_db")
+        want = "f" if pod == PRIMARY_POD else "t"
+        assert r.returncode == 0 and rows(r.stdout) == [{"pg_is_in_recovery": want}], \
+            (pod, r.stdout, r.stderr)
+
+
+def test_application_role():
+    role = env.sql(PRIMARY_POD, "SELECT rolcanlogin, rolsuper, rolreplication, rolcreaterole,"
+                                " rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid"
+                                " WHERE rolname = 'postgres_user'")
+    assert role == "t|f|f|f|t", role
+    grants = env.sql(PRIMARY_POD, "SELECT string_agg(r.rolname, ',' ORDER BY r.rolname)"
+                                  " FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.roleid"
+                                  " JOIN pg_roles m ON m.oid = a.member"
+                                  " WHERE m.rolname = 'postgres_user'")
+    assert grants == "pg_read_all_stats", grants
+    # Why the grant: without it the documented check shows the rows with
+    # NULL state and positions.
+    env.sql(PRIMARY_POD, "REVOKE pg_read_all_stats FROM postgres_user")
+    try:
+        r = socket_psql(PRIMARY_POD, "postgres_user", env.super_password,
+                        "SELECT * FROM pg_stat_replication;", "app_db")
+        got = rows(r.stdout)
+        assert r.returncode == 0 and len(got) == 2, (r.stdout, r.stderr)
+        assert all(row["state"] == "" and row["replay_lsn"] == "" for row in got), got
+    finally:
+        env.sql(PRIMARY_POD, "GRANT pg_read_all_stats TO postgres_user")
+    owner = env.sql(PRIMARY_POD, "SELECT pg_get_userbyid(datdba) FROM pg_database"
+                                 " WHERE datname = 'app_db'")
+    assert owner == "postgres_user", owner
+    # The socket wants its password; only app_db; a wrong one fails.
+    bad = socket_psql(PRIMARY_POD, "postgres_user", "wrong-password", "SELECT 1", "app_db")
+    assert bad.returncode != 0 and "password authentication failed" in bad.stderr, bad.stderr
+    other = socket_psql(PRIMARY_POD, "postgres_user", env.super_password, "SELECT 1",
+                        "postgres")
+    assert other.returncode != 0 and "no pg_hba.conf entry" in other.stderr, other.stderr
+    # The applications' path: TCP with the password. Writes on the primary
+    # reach the replicas, read there by the same role.
+    w = env.tcp_psql(PRIMARY_POD, "postgres_user", env.super_password,
+                     "CREATE TABLE orders (id int PRIMARY KEY, total numeric);"
+                     " INSERT INTO orders VALUES (1, 9.99), (2, 20)"
+                     " RETURNING pg_current_wal_insert_lsn()", dbname="app_db")
+    assert w.returncode == 0, w.stderr
+    for pod in REPLICA_PODS:
+        def replayed(pod=pod):
+            r = env.tcp_psql(pod, "postgres_user", env.super_password,
+                             "SELECT sum(total) FROM orders", dbname="app_db")
+            return r.returncode == 0 and r.stdout.strip() == "29.99"
+        wait_until(replayed, 20, what=f"orders on {pod}")
+        ro = env.tcp_psql(pod, "postgres_user", env.super_password,
+                          "INSERT INTO orders VALUES (3, 1)", dbname="app_db")
+        assert ro.returncode != 0 and "read-only transaction" in ro.stderr, ro.stderr
+    # No more than that: no superuser file access.
+    denied = env.tcp_psql(PRIMARY_POD, "postgres_user", env.super_password,
+                          "SELECT pg_read_file('postgresql.conf')", dbname="app_db")
+    assert denied.returncode != 0 and "permission denied" in denied.stderr, denied.stderr
+
+
 def main():
     global env
     t0 = time.monotonic()
@@ -264,6 +389,8 @@ def main():
         rc = run_tests([
             test_primary_init,
             test_clone_replicas,
+            test_seed_verification_commands,
+            test_application_role,
             test_restart_keeps_data,
             test_refuses_promoted_data,
             test_no_password_leaks,

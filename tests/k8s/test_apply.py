@@ -43,6 +43,7 @@ case "$1 ${2:-}" in
     "get crd") [[ ${STUB_CRDS:-0} == 1 ]] ;;
     "get namespace") exit 1 ;;
     "create namespace") echo "namespace/$3 created" ;;
+    "delete poddisruptionbudget") echo "deleted $3 $4 (if found)" ;;
     "rollout status") echo "$3 rolled out" ;;
     "get statefulset") echo 2 ;;
     "get pods") printf 'postgres-replica-0\npostgres-replica-1\n' ;;
@@ -157,14 +158,18 @@ def test_order_without_crds(box):
     assert r.returncode == 0, r.stdout + r.stderr
     calls = [c for c in box.calls() if not c.startswith("kustomize")]
     steps = [c.split()[0] + " " + c.split()[1] for c in calls]
-    want = ["apply -f", "apply -f", "rollout status", "rollout status",
-            "rollout status", "get crd", "apply -f", "rollout status"]
+    want = ["apply -f", "apply -f", "delete poddisruptionbudget",
+            "rollout status", "rollout status", "rollout status", "get crd",
+            "apply -f", "rollout status"]
     assert steps[:len(want)] == want, calls
+    # The earlier versions' two budgets go: a pod in two cannot be evicted.
+    assert calls[2] == ("delete poddisruptionbudget postgres-primary"
+                        " postgres-replica --ignore-not-found"), calls
     # The router first: the replicas clone through postgres-primary.
-    assert "deployment/postgres-router" in calls[2], calls
-    assert "statefulset/postgres-primary" in calls[3], calls
-    assert "statefulset/postgres-replica" in calls[4], calls
-    assert "deployment/pgrepl-exporter" in calls[7], calls
+    assert "deployment/postgres-router" in calls[3], calls
+    assert "statefulset/postgres-primary" in calls[4], calls
+    assert "statefulset/postgres-replica" in calls[5], calls
+    assert "deployment/pgrepl-exporter" in calls[8], calls
     secrets, cluster, monitoring = box.applied()
     assert "kind: Secret" in secrets
     assert "name: postgres-primary" in cluster and "kind: StatefulSet" in cluster
@@ -175,6 +180,11 @@ def test_order_without_crds(box):
     # The seed's verification commands, and their results.
     assert "pg_stat_replication" in r.stdout and "postgres-replica-1 | streaming" in r.stdout
     assert "streaming replicas: 2 of 2" in r.stdout, r.stdout
+    # As the application role; its password is expanded only in the pod.
+    assert "streaming replicas seen by postgres_user: 2 of 2" in r.stdout, r.stdout
+    seed = [c for c in box.calls() if "postgres_user" in c]
+    assert len(seed) == 1 and '"$POSTGRES_PASSWORD"' in seed[0], seed
+    assert "not-a-real-password" not in "".join(box.calls()), box.calls()
     for pod in ("postgres-replica-0", "postgres-replica-1"):
         assert f"{pod}: pg_is_in_recovery() = t" in r.stdout, r.stdout
     # Both router endpoints, from inside the cluster.
