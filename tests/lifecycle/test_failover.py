@@ -105,11 +105,12 @@ class Pods(Env):
         self.running.add(pod)
 
     def primary_init(self, pod):
-        return self.as_pg([os.path.join(self.dir, "scripts", "primary-init.sh")],
-                          env={"PGHOST": self.sockdir(pod), "PGPORT": str(self.ports[pod]),
-                               "POSTGRES_USER": "postgres",
-                               "POSTGRES_REPLICATION_PASSWORD": self.repl_password,
-                               "PGREPL_PASSWORD": self.mon_password})
+        """k8s_pods.Env's, on this pod's own socket directory."""
+        shared, self.sock = self.sock, self.sockdir(pod)
+        try:
+            return super().primary_init(pod)
+        finally:
+            self.sock = shared
 
 
 class PodExporter(Exporter):
