@@ -1,5 +1,5 @@
 // The server's identity, read once per session: pg_control_system()'s
-// system identifier and the postmaster start time.
+// system identifier, the postmaster start time and the server's address.
 #include "exporter/collector/server_identity.h"
 
 #include <cctype>
@@ -7,12 +7,14 @@
 namespace pgrepl {
 
 // Sample row (PostgreSQL 15, columns as in the documentation of
-// pg_control_system() and pg_postmaster_start_time()):
-//   system_identifier   | postmaster_start
-//   7714835322823784349 | 2026-12-02 22:21:16.041698+00
+// pg_control_system(), pg_postmaster_start_time()
+// and inet_server_addr(); server_address is NULL over a Unix socket):
+//   system_identifier   | postmaster_start              | server_address
+//   7714835322823784349 | 2026-12-02 22:21:16.041698+00 | 10.244.1.17
 std::string ServerIdentitySql() {
   return "SELECT system_identifier::text AS system_identifier, "
-         "pg_postmaster_start_time()::text AS postmaster_start "
+         "pg_postmaster_start_time()::text AS postmaster_start, "
+         "host(inet_server_addr()) AS server_address "
          "FROM pg_control_system()";
 }
 
@@ -32,6 +34,8 @@ Status ParseServerIdentity(const Rows& rows, ServerIdentity* out) {
   out->system_identifier = *id;
   const auto& start = rows.Get(0, "postmaster_start");
   out->postmaster_start = start ? *start : "";
+  const auto& address = rows.Get(0, "server_address");
+  out->address = address ? *address : "";
   return Status::Ok();
 }
 

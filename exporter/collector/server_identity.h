@@ -1,5 +1,5 @@
 // The server's identity, read once per session: pg_control_system()'s
-// system identifier and the postmaster start time.
+// system identifier, the postmaster start time and the server's address.
 #ifndef PGREPL_EXPORTER_COLLECTOR_SERVER_IDENTITY_H_
 #define PGREPL_EXPORTER_COLLECTOR_SERVER_IDENTITY_H_
 
@@ -15,7 +15,7 @@ namespace pgrepl {
 std::string ServerIdentitySql();
 
 // Parses its one row; a missing or non-numeric system identifier is an
-// error.
+// error. A NULL start time or address is "".
 Status ParseServerIdentity(const Rows& rows, ServerIdentity* out);
 
 }  // namespace pgrepl

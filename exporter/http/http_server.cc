@@ -22,6 +22,7 @@
 #include "exporter/http/tls_context.h"
 #include "exporter/metrics/exporter_metrics.h"
 #include "exporter/metrics/text_format.h"
+#include "exporter/model/server_merge.h"
 #include "exporter/model/snapshot_store.h"
 
 namespace pgrepl {
@@ -359,8 +360,9 @@ int HttpServer::HandleHealth(mg_connection* conn, HealthCheck check) const {
 }
 
 int HttpServer::HandleStatusPage(mg_connection* conn) const {
-  StatusReport report = BuildStatusReport(store_->Entries(), options_.health,
-                                          InstanceSnapshot::WallClock::now());
+  StatusReport report =
+      BuildStatusReport(MergeSameServer(store_->Entries()), options_.health,
+                        InstanceSnapshot::WallClock::now());
   return Reply(conn, 200, "text/html; charset=utf-8",
                RenderStatusPage(report, options_.telemetry_path),
                "Content-Security-Policy: default-src 'none'; style-src "
@@ -368,8 +370,9 @@ int HttpServer::HandleStatusPage(mg_connection* conn) const {
 }
 
 int HttpServer::HandleStatusJson(mg_connection* conn) const {
-  StatusReport report = BuildStatusReport(store_->Entries(), options_.health,
-                                          InstanceSnapshot::WallClock::now());
+  StatusReport report =
+      BuildStatusReport(MergeSameServer(store_->Entries()), options_.health,
+                        InstanceSnapshot::WallClock::now());
   return Reply(conn, 200, "application/json", RenderStatusJson(report));
 }
 

@@ -54,8 +54,9 @@ json InstanceJson(const InstanceStatus& i) {
   }
   return {{"name", i.name},
           {"role", RoleName(i.role)},
-          {"configured_role", i.configured_role},
+          {"configured_role", RoleName(i.configured_role)},
           {"discovered", i.discovered},
+          {"aliases", i.aliases},
           {"up", i.up},
           {"lag_seconds", OrNull(i.lag_seconds)},
           {"lag_bytes", OrNull(i.lag_bytes)},

@@ -72,6 +72,17 @@ const char* BandColour(LagBand band) {
   return "#8a90a0";
 }
 
+// "also reached as a, b": the other targets that reach this server.
+std::string Aliases(const std::vector<std::string>& aliases) {
+  if (aliases.empty()) return "";
+  std::string names;
+  for (const auto& a : aliases) {
+    if (!names.empty()) names += ", ";
+    names += HtmlEscape(a);
+  }
+  return "<br><span class=\"muted\">also reached as " + names + "</span>";
+}
+
 std::string LagText(const InstanceStatus& i) {
   if (i.role != Role::kReplica) return "";
   std::string out = i.lag_seconds ? Fmt("%.3f s", *i.lag_seconds) : "unknown";
@@ -286,7 +297,7 @@ std::string ClusterSection(const StatusReport& r, const ClusterStatus& c) {
            LagBandName(i.lag_band) + "\">";
     out += "<td class=\"name\"><b>" + HtmlEscape(i.name) + "</b>" +
            (i.discovered ? " <span class=\"muted\">(discovered)</span>" : "") +
-           "</td>";
+           Aliases(i.aliases) + "</td>";
     out += "<td class=\"role\"><span class=\"badge b-" +
            HtmlEscape(RoleName(i.role)) + "\">" + HtmlEscape(RoleName(i.role)) +
            "</span></td>";

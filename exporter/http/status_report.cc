@@ -60,6 +60,7 @@ InstanceStatus StatusOf(const SnapshotStore::Entry& entry,
   out.name = s.instance;
   out.configured_role = s.configured_primary ? Role::kPrimary : Role::kReplica;
   out.discovered = s.discovered;
+  out.aliases = s.aliases;
   out.polled = s.polled;
   out.up = s.up;
   out.role = s.role();

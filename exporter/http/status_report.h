@@ -34,6 +34,8 @@ struct InstanceStatus {
   Role configured_role = Role::kReplica;  // kPrimary or kReplica
   ReplicaState replica_state = ReplicaState::kNotReplica;
   bool discovered = false;
+  // The other targets that reach this server (model/server_merge), sorted.
+  std::vector<std::string> aliases;
   bool polled = false;
   bool up = false;
   std::optional<double> lag_seconds;  // replicas; nullopt when unknown
@@ -58,7 +60,7 @@ struct InstanceStatus {
 
 struct ClusterStatus {
   std::string name;
-  int primaries = 0;                      // up and not in recovery
+  int primaries = 0;  // up and not in recovery, one per server
   std::vector<InstanceStatus> instances;  // primaries first, then by name
 };
 
@@ -70,7 +72,8 @@ struct StatusReport {
   std::vector<ClusterStatus> clusters;  // by name
 };
 
-// Builds the report. `entries` come from SnapshotStore::Entries().
+// Builds the report. `entries` come from SnapshotStore::Entries(),
+// merged by MergeSameServer.
 StatusReport BuildStatusReport(const std::vector<SnapshotStore::Entry>& entries,
                                const HealthPolicy& policy,
                                InstanceSnapshot::WallClock::time_point now);

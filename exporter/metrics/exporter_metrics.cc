@@ -11,6 +11,7 @@
 #include "exporter/base/version.h"
 #include "exporter/metrics/cluster_metrics.h"
 #include "exporter/metrics/process_stats.h"
+#include "exporter/model/server_merge.h"
 #include "exporter/model/snapshot_store.h"
 
 namespace pgrepl {
@@ -178,18 +179,19 @@ ExporterMetrics::ExporterMetrics(
 std::vector<prometheus::MetricFamily> ExporterMetrics::Collect() const {
   MetricSink root;
   try {
-    const auto snapshots = store_->All();  // ordered by cluster
+    // One instance per server, ordered by cluster (model/server_merge).
+    const auto entries = MergeSameServer(store_->Entries());
     std::vector<const InstanceSnapshot*> cluster;
-    for (size_t i = 0; i < snapshots.size(); ++i) {
-      const InstanceSnapshot& snap = *snapshots[i];
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const InstanceSnapshot& snap = *entries[i].snapshot;
       MetricSink sink = root.WithBase(
           {{"cluster", snap.cluster}, {"instance", snap.instance}});
       EmitInstance(snap, sink);
       for (const auto& c : *collectors_) c->Emit(snap, sink);
       EmitDerived(snap, sink);
       cluster.push_back(&snap);
-      if (i + 1 == snapshots.size() ||
-          snapshots[i + 1]->cluster != snap.cluster) {
+      if (i + 1 == entries.size() ||
+          entries[i + 1].snapshot->cluster != snap.cluster) {
         EmitClusterView(cluster, root);
         cluster.clear();
       }

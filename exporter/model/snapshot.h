@@ -93,6 +93,17 @@ struct InstanceSnapshot {
   // new session that reaches another database cluster (another system
   // identifier) under this name is refused, not merged into its series.
   std::optional<ServerIdentity> server;
+  // Sticky while the same server answers: the name of that server, its
+  // own address (ServerIdentity::address) resolved back the way discovery
+  // names replicas (poll/discovery, ServerNameOf). Only the configured
+  // primary of a cluster with replica discovery is named so; "" when not
+  // named or no usable name was found.
+  std::string server_name;
+  // Set by MergeSameServer (model/server_merge) on an instance it shows
+  // under another name than its target's, or merged with other targets
+  // that reach the same server: those targets' names, sorted. Empty in
+  // what pollers publish.
+  std::vector<std::string> aliases;
 
   // Derived by the poller on the exporter's own clock (replicas only).
   std::optional<double> replica_lag_seconds;  // NaN: unknown

@@ -64,10 +64,24 @@ struct WalReceiverInfo {
 // Which server answers, read once per session. The system identifier is
 // set by initdb and shared by a primary and its physical replicas: it names
 // the database cluster, so an address that now reaches another cluster is
-// told apart. The postmaster start time names one run of one server.
+// told apart. The postmaster start time names one run of one server, so
+// the pair names one server: two targets that read the same pair reach
+// the same server (model/server_merge).
 struct ServerIdentity {
   std::string system_identifier;  // decimal, as PostgreSQL prints it
-  std::string postmaster_start;   // timestamptz text
+  std::string postmaster_start;   // timestamptz text; "" when unreadable
+  // inet_server_addr(): the address the server accepted this session on,
+  // behind any TCP proxy (a Service, HAProxy) the pod's own. "" over a
+  // Unix socket.
+  std::string address;
+
+  // True when both name the same run of the same server; never when a
+  // start time is unknown.
+  bool SameServer(const ServerIdentity& o) const {
+    return !postmaster_start.empty() &&
+           system_identifier == o.system_identifier &&
+           postmaster_start == o.postmaster_start;
+  }
 };
 
 // How the replica names itself to its upstream, read from its settings.

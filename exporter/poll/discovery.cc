@@ -37,6 +37,26 @@ Result<std::vector<DiscoveredAddress>> ResolveReplicas(
   return out;
 }
 
+bool IsLoopbackAddress(const std::string& address) {
+  auto starts = [&](const char* prefix) {
+    return address.rfind(prefix, 0) == 0;
+  };
+  return starts("127.") || address == "::1" || starts("::ffff:127.");
+}
+
+Result<std::string> ServerNameOf(
+    const Resolver& resolve, const std::string& address,
+    std::chrono::steady_clock::time_point deadline) {
+  if (address.empty() || IsLoopbackAddress(address)) return std::string();
+  auto found = resolve(address, deadline);
+  if (!found.ok()) return found.status();
+  for (const auto& d : found.value()) {
+    // The address itself is the name of one without a PTR record.
+    if (d.address == address && d.name != address) return d.name;
+  }
+  return std::string();
+}
+
 Resolver DnsResolver() {
   auto dns = std::make_shared<BoundedResolver>();
   return [dns](const std::string& host,

@@ -34,6 +34,20 @@ Result<std::vector<DiscoveredAddress>> ResolveReplicas(
 using Resolver = std::function<Result<std::vector<DiscoveredAddress>>(
     const std::string& host, std::chrono::steady_clock::time_point deadline)>;
 
+// The name of the server a session reached, from the server's own
+// address (ServerIdentity::address, a numeric IP) resolved through
+// `resolve` as a discovered replica is named: the first label of its PTR
+// name. "" when that gives no usable name: no address (a Unix socket), a
+// loopback address (every server on the host shares it, and it resolves
+// to localhost), or an address without a PTR name. Temporary failures
+// are errors, as `resolve` gives them.
+Result<std::string> ServerNameOf(
+    const Resolver& resolve, const std::string& address,
+    std::chrono::steady_clock::time_point deadline);
+
+// True for 127.0.0.0/8, ::1 and IPv4-mapped 127.x addresses.
+bool IsLoopbackAddress(const std::string& address);
+
 // The production Resolver: ResolveReplicas through a BoundedResolver of
 // the system's resolver, owned by the returned function.
 Resolver DnsResolver();

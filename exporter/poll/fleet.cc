@@ -21,9 +21,17 @@ Fleet::Fleet(const Config& config,
     auto& history = histories_[cluster.name];
     history = std::make_unique<ClusterHistory>();
     for (const auto& target : cluster.instances) {
-      static_pollers_.push_back(std::make_unique<Poller>(
-          cluster.name, target, false, options, collectors_, history.get(),
-          store_, sessions_));
+      auto o = options;
+      // The configured primary (DB_HOST, the write endpoint) of a cluster
+      // whose replicas are discovered by pod is named after the pod it
+      // reaches, as they are, so its series follows the server through a
+      // failover (model/server_merge).
+      if (target.configured_primary && !cluster.discovery.host.empty()) {
+        o.server_namer = resolver_;
+      }
+      static_pollers_.push_back(
+          std::make_unique<Poller>(cluster.name, target, false, o, collectors_,
+                                   history.get(), store_, sessions_));
     }
     if (config_.sidecar && !config_.sidecar_primary.conninfo.empty() &&
         !static_pollers_.empty() && !primary_watch_) {

@@ -35,8 +35,13 @@ double Seconds(Clock::duration d) {
 }  // namespace
 
 Poller::Options Poller::OptionsFrom(const Config& c) {
-  return {c.poll_interval,         c.poll_timeout, c.connect_timeout,
-          c.reconnect_backoff_max, c.password,     false};
+  return {c.poll_interval,
+          c.poll_timeout,
+          c.connect_timeout,
+          c.reconnect_backoff_max,
+          c.password,
+          false,
+          nullptr};
 }
 
 Poller::Poller(std::string cluster, InstanceTarget target, bool discovered,
@@ -143,7 +148,10 @@ void Poller::BackOff(Clock::time_point start, const Status& why) {
 
 bool Poller::EnsureConnected(Clock::time_point start,
                              Clock::time_point deadline) {
-  if (session_->connected()) return true;
+  if (session_->connected()) {
+    if (name_pending_) NameServer(deadline);
+    return true;
+  }
   // Backing off: no attempt before next_connect_. Polls wake a little
   // after their slots, by varying amounts; half an interval of slack keeps
   // an attempt due at this slot from slipping to the next one.
@@ -194,8 +202,36 @@ Status Poller::CheckServerIdentity(Clock::time_point deadline) {
         id.system_identifier + ", not " + s_.server->system_identifier +
         " as before; restart the exporter if the cluster was rebuilt");
   }
+  if (options_.server_namer && !(s_.server && s_.server->SameServer(id))) {
+    // Another server (or another run of it) answers: its name is new.
+    s_.server_name.clear();
+    name_pending_ = true;
+  }
   s_.server = id;
+  if (name_pending_) NameServer(deadline);
   return Status::Ok();
+}
+
+void Poller::NameServer(Clock::time_point deadline) {
+  const auto budget = std::min(deadline, Clock::now() + options_.timeout / 4);
+  auto name = ServerNameOf(options_.server_namer, s_.server->address, budget);
+  if (!name.ok()) {
+    // Tried again next poll; meanwhile the configured name stands.
+    Log(spdlog::level::debug, "server name lookup failed",
+        {{"cluster", cluster_},
+         {"instance", target_.name},
+         {"err", name.status().message()}});
+    return;
+  }
+  name_pending_ = false;
+  if (name.value() != s_.server_name) {
+    Log(spdlog::level::info, "server named",
+        {{"cluster", cluster_},
+         {"instance", target_.name},
+         {"address", s_.server->address},
+         {"name", name.value().empty() ? "(none)" : name.value()}});
+  }
+  s_.server_name = name.value();
 }
 
 void Poller::PollOnce(Clock::time_point start) {

@@ -16,6 +16,7 @@
 #include "exporter/model/position_history.h"
 #include "exporter/model/snapshot.h"
 #include "exporter/pg/session.h"
+#include "exporter/poll/discovery.h"
 #include "exporter/poll/stream_restarts.h"
 
 namespace pgrepl {
@@ -37,6 +38,11 @@ class Poller {
     // no snapshot, and records in the cluster's history whether the
     // target answered as a writable primary, and its WAL position.
     bool primary_watch = false;
+    // Set: the instance is named after the server each session reaches
+    // (InstanceSnapshot::server_name), through this resolver (the
+    // configured primary of a cluster with replica discovery; see
+    // Fleet). Unset: not named.
+    Resolver server_namer;
   };
   static Options OptionsFrom(const Config& config);
 
@@ -83,6 +89,10 @@ class Poller {
   // Reads the new session's ServerIdentity; an error when it is another
   // database cluster than this instance's sessions reached before.
   Status CheckServerIdentity(Clock::time_point deadline);
+  // With Options::server_namer, while the session's server has no name
+  // yet (a lookup failed temporarily): looks it up, within a quarter of
+  // the poll timeout and `deadline`.
+  void NameServer(Clock::time_point deadline);
   // Applies a pending Retarget().
   void ApplyRetarget();
   // Role/timeline changes, WAL history, replica lag, stream restarts.
@@ -113,6 +123,7 @@ class Poller {
   std::chrono::milliseconds backoff_{0};
   bool failure_logged_ = false;      // a warning for the current outage is out
   bool identity_warned_ = false;     // "server identity unknown" was logged
+  bool name_pending_ = false;        // the session's server is not named yet
   Poller* primary_watch_ = nullptr;  // not owned; see AttachPrimaryWatch
   std::optional<Role> last_role_;    // of the latest poll that read one
   StreamRestarts stream_restarts_;

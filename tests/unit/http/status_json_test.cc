@@ -66,10 +66,12 @@ TEST(StatusJson, Schema) {
        {"name", "role", "configured_role", "discovered", "up", "lag_seconds",
         "lag_bytes", "lag_state", "wal_receiver", "replay_paused",
         "server_version_num", "timeline", "last_poll", "last_success",
-        "last_error", "slots", "standbys", "health"}) {
+        "aliases", "last_error", "slots", "standbys", "health"}) {
     EXPECT_TRUE(p.contains(key)) << key;
   }
   EXPECT_EQ(p["role"], "primary");
+  EXPECT_EQ(p["configured_role"], "primary") << "a name, not a number";
+  EXPECT_EQ(p["aliases"], nlohmann::json::array());
   EXPECT_TRUE(p["lag_seconds"].is_null());
   EXPECT_TRUE(p["wal_receiver"].is_null());
   EXPECT_EQ(p["slots"][0]["wal_status"], "lost");

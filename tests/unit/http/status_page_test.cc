@@ -47,6 +47,17 @@ TEST(HtmlEscape, EscapesEverySpecialCharacter) {
   EXPECT_EQ(HtmlEscape("plain"), "plain");
 }
 
+TEST(StatusPage, MergedInstanceNamesItsAliases) {
+  StatusReport r = Report();
+  r.clusters[0].instances[0].aliases = {"postgres-primary", "<b>"};
+  std::string html = RenderStatusPage(r, "/metrics");
+  EXPECT_NE(html.find("also reached as postgres-primary, &lt;b&gt;"),
+            std::string::npos);
+  EXPECT_EQ(RenderStatusPage(Report(), "/metrics").find("also reached as"),
+            std::string::npos)
+      << "nothing without aliases";
+}
+
 TEST(StatusPage, EveryInstanceWithItsRole) {
   std::string html = RenderStatusPage(Report(), "/metrics");
   EXPECT_NE(html.find("data-instance=\"primary\" data-role=\"primary\""),

@@ -97,5 +97,60 @@ TEST(ResolveReplicas, HungReverseLookupsShareOneDeadline) {
   EXPECT_EQ(fake->calls("10.0.0.2"), 0);
 }
 
+// The production path of ServerNameOf: ResolveReplicas on a fake system
+// resolver, which records every lookup.
+Resolver FakeDns(std::shared_ptr<FakeNameService> fake) {
+  auto dns = std::make_shared<BoundedResolver>(std::move(fake));
+  return [dns](const std::string& host, Clock::time_point deadline) {
+    return ResolveReplicas(dns.get(), host, deadline);
+  };
+}
+
+TEST(ServerNameOf, PodAddressIsNamedLikeADiscoveredReplica) {
+  auto fake = std::make_shared<FakeNameService>();
+  fake->names["10.244.1.17"] =
+      "postgres-primary-0.postgres-headless.db.svc.cluster.local";
+  auto name = ServerNameOf(FakeDns(fake), "10.244.1.17",
+                           Clock::now() + milliseconds(5000));
+  ASSERT_TRUE(name.ok()) << name.status().message();
+  EXPECT_EQ(name.value(), "postgres-primary-0");
+}
+
+TEST(ServerNameOf, NoUsableNameIsEmpty) {
+  auto fake = std::make_shared<FakeNameService>();
+  fake->names["127.0.0.1"] = "localhost";
+  fake->names["127.0.0.2"] = "replica1.test";
+  fake->names["::1"] = "localhost";
+  const auto deadline = Clock::now() + milliseconds(5000);
+  const Resolver dns = FakeDns(fake);
+  // No PTR name; a Unix socket (no address); loopback, whatever its name:
+  // every server on the host shares it.
+  for (const char* address :
+       {"10.0.0.9", "", "127.0.0.1", "127.0.0.2", "::1", "::ffff:127.0.0.1"}) {
+    auto name = ServerNameOf(dns, address, deadline);
+    ASSERT_TRUE(name.ok()) << address;
+    EXPECT_EQ(name.value(), "") << address;
+  }
+}
+
+TEST(ServerNameOf, TemporaryFailureIsAnError) {
+  auto fake = std::make_shared<FakeNameService>();
+  fake->failing = {"10.0.0.9"};
+  auto name = ServerNameOf(FakeDns(fake), "10.0.0.9",
+                           Clock::now() + milliseconds(5000));
+  EXPECT_EQ(name.status().kind(), Status::Kind::kIo);
+}
+
+TEST(IsLoopbackAddress, LoopbackOnly) {
+  EXPECT_TRUE(IsLoopbackAddress("127.0.0.1"));
+  EXPECT_TRUE(IsLoopbackAddress("127.3.2.1"));
+  EXPECT_TRUE(IsLoopbackAddress("::1"));
+  EXPECT_TRUE(IsLoopbackAddress("::ffff:127.0.0.1"));
+  EXPECT_FALSE(IsLoopbackAddress("10.127.0.1"));
+  EXPECT_FALSE(IsLoopbackAddress("1.2.3.4"));
+  EXPECT_FALSE(IsLoopbackAddress("::2"));
+  EXPECT_FALSE(IsLoopbackAddress(""));
+}
+
 }  // namespace
 }  // namespace pgrepl

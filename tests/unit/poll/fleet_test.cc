@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "exporter/collector/pg_is_in_recovery.h"
+#include "exporter/model/server_merge.h"
 #include "exporter/model/snapshot_store.h"
 #include "exporter/pg/conninfo.h"
 #include "tests/unit/testing/canned_rows.h"
@@ -223,7 +224,49 @@ TEST_F(FleetTest, StaticTargetsStartOnStart) {
   EXPECT_FALSE(Find("primary")->discovered);
   EXPECT_FALSE(Find("replica")->configured_primary);
   // Start() also starts the cluster's discovery.
-  EXPECT_TRUE(WaitUntil([&] { return !resolver_.hosts().empty(); }));
+  EXPECT_TRUE(WaitUntil([&] {
+    for (const auto& h : resolver_.hosts()) {
+      if (h == kDiscoveryHost) return true;
+    }
+    return false;
+  }));
+}
+
+TEST_F(FleetTest, ConfiguredPrimaryIsNamedAfterItsPodAndMerged) {
+  // The fake server answers every session from kServerAddress; the
+  // resolver names that address after its pod, and the discovery name
+  // resolves to it too: two targets, one server.
+  config_.clusters[0].instances.push_back(
+      InstanceTarget{"replica", "host=replica", false});
+  resolver_.Set(std::vector<DiscoveredAddress>{
+      {canned::kServerAddress, "postgres-primary-0"}});
+  MakeFleet();
+  fleet_->Start();
+  ASSERT_TRUE(WaitUntil([&] {
+    auto p = Find("primary");
+    return p && p->server_name == "postgres-primary-0" &&
+           PolledUp("postgres-primary-0") && PolledUp("replica");
+  }));
+  EXPECT_EQ(Find("replica")->server_name, "")
+      << "only the configured primary is named";
+  // The store keeps one snapshot per target; the shown view one per server.
+  // (All three reach the one fake server here.)
+  auto shown = MergeSameServer(store_.Entries());
+  ASSERT_EQ(shown.size(), 1u);
+  EXPECT_EQ(shown[0].snapshot->instance, "postgres-primary-0");
+  EXPECT_EQ(shown[0].snapshot->aliases,
+            (std::vector<std::string>{"primary", "replica"}));
+}
+
+TEST_F(FleetTest, PrimaryIsNotNamedWithoutDiscovery) {
+  config_.clusters[0].discovery.host.clear();
+  resolver_.Set(std::vector<DiscoveredAddress>{
+      {canned::kServerAddress, "postgres-primary-0"}});
+  MakeFleet();
+  fleet_->Start();
+  ASSERT_TRUE(WaitUntil([&] { return PolledUp("primary"); }));
+  EXPECT_EQ(Find("primary")->server_name, "");
+  EXPECT_TRUE(resolver_.hosts().empty()) << "no lookup at all";
 }
 
 TEST_F(FleetTest, DestructionWithHungPollersTakesAboutOnePollTimeout) {

@@ -459,6 +459,72 @@ TEST_F(PollerTest, RetargetToAnotherDatabaseClusterIsRefused) {
   EXPECT_EQ(s->connects, 2u);
 }
 
+// A stand-in for the resolver behind Options::server_namer: the address
+// it is asked to name resolves to `name` (the address itself: no PTR),
+// or fails temporarily while `failing`.
+struct FakeNamer {
+  std::string name = "postgres-primary-0";
+  bool failing = false;
+  std::vector<std::string> asked;
+  Resolver resolver() {
+    return [this](const std::string& address, Clock::time_point) {
+      asked.push_back(address);
+      Result<std::vector<DiscoveredAddress>> r =
+          failing ? Result<std::vector<DiscoveredAddress>>(
+                        Status::Io("reverse: again"))
+                  : std::vector<DiscoveredAddress>{{address, name}};
+      return r;
+    };
+  }
+};
+
+TEST_F(PollerTest, NamedAfterTheServerItReaches) {
+  canned::AnswerAsPrimary(&db_);
+  FakeNamer namer;
+  namer.failing = true;
+  Poller::Options options{kInterval, 500ms, 500ms,           kBackoffMax,
+                          "",        false, namer.resolver()};
+  Poller poller("main", InstanceTarget{"db1", "host=db1", true}, false, options,
+                &collectors_, &history_, &store_, FakeSessionFactory(&db_));
+  auto s = Poll(poller, Slot(0));
+  EXPECT_TRUE(s->up);
+  EXPECT_EQ(namer.asked, std::vector<std::string>{canned::kServerAddress});
+  EXPECT_EQ(s->server_name, "") << "a failed lookup leaves it unnamed";
+
+  namer.failing = false;
+  s = Poll(poller, Slot(1));
+  EXPECT_EQ(s->server_name, "postgres-primary-0") << "retried next poll";
+  EXPECT_EQ(s->instance, "db1") << "the target keeps its name";
+  s = Poll(poller, Slot(2));
+  EXPECT_EQ(namer.asked.size(), 2u) << "named once per server";
+
+  // The write endpoint now reaches another server (after a failover).
+  db_.Answer(ServerIdentitySql(),
+             canned::ServerIdentityRows(canned::kSystemIdentifier, "10.244.2.9",
+                                        "2026-12-03 04:00:00+00"));
+  namer.name = "postgres-replica-0";
+  poller.Retarget("host=db1");
+  s = Poll(poller, Slot(3));
+  EXPECT_EQ(namer.asked.back(), "10.244.2.9");
+  EXPECT_EQ(s->server_name, "postgres-replica-0");
+
+  // A loopback or Unix-socket address names nothing, without a lookup.
+  db_.Answer(ServerIdentitySql(),
+             canned::ServerIdentityRows(canned::kSystemIdentifier, "127.0.0.1",
+                                        "2026-12-03 04:10:00+00"));
+  poller.Retarget("host=db1");
+  s = Poll(poller, Slot(4));
+  EXPECT_EQ(s->server_name, "");
+  EXPECT_EQ(namer.asked.size(), 3u);
+}
+
+TEST_F(PollerTest, NotNamedWithoutANamer) {
+  canned::AnswerAsPrimary(&db_);
+  auto s = Poll(*MakePoller(), Slot(0));
+  EXPECT_TRUE(s->up);
+  EXPECT_EQ(s->server_name, "");
+}
+
 TEST_F(PollerTest, UnreadableServerIdentityIsNotChecked) {
   canned::AnswerAsReplica(&db_);
   db_.Answer(ServerIdentitySql(), Status::Query("permission denied"));

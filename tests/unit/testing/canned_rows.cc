@@ -94,10 +94,12 @@ RoleCells WithVersion(RoleCells role, int version) {
 
 }  // namespace
 
-Rows ServerIdentityRows(const std::string& system_identifier) {
+Rows ServerIdentityRows(const std::string& system_identifier,
+                        const Cell& server_address,
+                        const std::string& postmaster_start) {
   Rows r;
-  r.columns = {"system_identifier", "postmaster_start"};
-  r.values = {{system_identifier, "2026-12-02 22:21:16.041698+00"}};
+  r.columns = {"system_identifier", "postmaster_start", "server_address"};
+  r.values = {{system_identifier, postmaster_start, server_address}};
   return r;
 }
 

@@ -21,11 +21,15 @@ struct RoleCells {
   Cell server_version_num = "150018";
   Cell current_lsn, walfile, receive_lsn, replay_lsn, replay_paused;
 };
-// The ServerIdentitySql row: this system identifier, started at a fixed
-// time.
+// The ServerIdentitySql row: this system identifier, by default started
+// at a fixed time and reached at a pod address.
 inline constexpr const char* kSystemIdentifier = "7714835322823784349";
+inline constexpr const char* kPostmasterStart = "2026-12-02 22:21:16.041698+00";
+inline constexpr const char* kServerAddress = "10.244.1.17";
 Rows ServerIdentityRows(
-    const std::string& system_identifier = kSystemIdentifier);
+    const std::string& system_identifier = kSystemIdentifier,
+    const Cell& server_address = kServerAddress,
+    const std::string& postmaster_start = kPostmasterStart);
 
 // A primary on timeline 1 at 0/3000148.
 RoleCells PrimaryRole();
