@@ -15,19 +15,9 @@ cd "$(dirname "$0")/.."
 seconds=${1:-120}
 baseline=${2:-}
 
-reference=/usr/bin/prometheus-postgres-exporter
-if [ ! -x "$reference" ]; then
-  sudo=()
-  if [ "$(id -u)" -ne 0 ]; then sudo=(sudo); fi
-  echo "bench/cost.sh: installing prometheus-postgres-exporter" >&2
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-    --no-install-recommends prometheus-postgres-exporter >/dev/null
-fi
-
-build_dir=build-bench
-cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DPGREPL_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build_dir" --target pgrepl_exporter -j "$(nproc)"
+prog=bench/cost.sh
+# shellcheck source=SCRIPTDIR/prepare.sh
+. bench/prepare.sh
 
 extra=()
 if [ -n "$baseline" ]; then extra=(--baseline "$baseline"); fi

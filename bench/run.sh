@@ -22,22 +22,9 @@ esac
 
 scripts/install-deps.sh
 
-# The reference: Debian's postgres_exporter. Its package ships a systemd
-# unit; the benchmark never uses it and runs the binary itself, one
-# process per instance, on loopback ports of its own.
-reference=/usr/bin/prometheus-postgres-exporter
-if [ ! -x "$reference" ]; then
-  sudo=()
-  if [ "$(id -u)" -ne 0 ]; then sudo=(sudo); fi
-  echo "bench/run.sh: installing prometheus-postgres-exporter" >&2
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-    --no-install-recommends prometheus-postgres-exporter >/dev/null
-fi
-
-build_dir=build-bench
-cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DPGREPL_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build_dir" --target pgrepl_exporter -j "$(nproc)"
+prog=bench/run.sh
+# shellcheck source=SCRIPTDIR/prepare.sh
+. bench/prepare.sh
 
 out=bench/results/latest.json
 doc=docs/BENCHMARKS.md

@@ -61,17 +61,10 @@ set -euo pipefail
 log() { printf 'pod-role.sh: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-conninfo_quote() {
-    local v=${1//\\/\\\\}
-    v=${v//\'/\\\'}
-    printf "'%s'" "$v"
-}
-passfile_escape() {
-    local v=${1//\\/\\\\}
-    printf '%s' "${v//:/\\:}"
-}
-
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# conninfo_quote, passfile_escape
+# shellcheck source=SCRIPTDIR/pg-quote.sh
+. "$here/pg-quote.sh"
 pod=${POD_NAME:-$(hostname)}
 [[ -n ${PGDATA:-} ]] || die "PGDATA is not set"
 data=${PGDATA%/}

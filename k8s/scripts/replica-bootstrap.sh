@@ -30,18 +30,9 @@ set -euo pipefail
 log() { printf 'replica-bootstrap.sh: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-# conninfo_quote VALUE: VALUE as a single-quoted libpq conninfo value.
-conninfo_quote() {
-    local v=${1//\\/\\\\}
-    v=${v//\'/\\\'}
-    printf "'%s'" "$v"
-}
-
-# passfile_escape VALUE: VALUE as one field of a libpq password file.
-passfile_escape() {
-    local v=${1//\\/\\\\}
-    printf '%s' "${v//:/\\:}"
-}
+# conninfo_quote, passfile_escape
+# shellcheck source=SCRIPTDIR/pg-quote.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/pg-quote.sh"
 
 pod=${POD_NAME:-$(hostname)}
 [[ -n ${PGDATA:-} ]] || die "PGDATA is not set"

@@ -160,7 +160,7 @@ cmd_shellcheck() {
     local -a files
     mapfile -t files < <(tracked '*.sh' .ci/run)
     ((${#files[@]} > 0)) || die "no shell scripts found"
-    shellcheck "${files[@]}"
+    shellcheck -x "${files[@]}"
     echo "shellcheck: ${#files[@]} scripts clean"
 }
 
