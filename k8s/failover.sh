@@ -70,8 +70,14 @@ hook_final_lsn() {
     return 1
 }
 
+# The rejoin's consent (pod-role.sh rewinds a fenced former primary only
+# with it), then the same stop when PostgreSQL runs; a fenced pod waiting
+# in pod-role.sh goes on by itself.
+# shellcheck disable=SC2016  # $PGDATA is the pod's, expanded there
+rejoin_script='touch "$PGDATA.rejoin" && { pg_ctl status -D "$PGDATA" >/dev/null 2>&1 || exit 0; '"$stop_script"'; }'
+
 hook_rejoin() {
-    kc exec "$1" -c postgres -- sh -c "$stop_script" >&2 || true
+    kc exec "$1" -c postgres -- sh -c "$rejoin_script" >&2 || true
     # pod-role.sh rewinds or re-clones at the restart; a clone takes as long
     # as the database's size needs, so wait longer than one step.
     local deadline=$((SECONDS + 10 * TIMEOUT))

@@ -439,12 +439,21 @@ void Poller::DeriveWithoutPrimary(Clock::time_point now) {
   // since the primary was last seen, and this replica has replayed all of
   // it. A replica still streaming is judged by its lag as usual; one whose
   // stream is down while the primary is reachable is stale.
+  // A stream seen down while the watch still reached the primary was cut
+  // on its own (the replica's network, its conninfo): a later failed watch
+  // poll must not turn it into a replica that serves reads.
   const ReplicaState state = s_.replica_state();
+  const bool stream_down = state == ReplicaState::kNoReceiver ||
+                           state == ReplicaState::kNotStreaming;
+  if (!stream_down) {
+    cut_while_primary_reachable_ = false;
+  } else if (reach.reachable) {
+    cut_while_primary_reachable_ = true;
+  }
   const auto& replay = s_.recovery->replay_lsn;
-  s_.serving_without_primary = !reach.reachable &&
-                               (state == ReplicaState::kNoReceiver ||
-                                state == ReplicaState::kNotStreaming) &&
-                               last && replay && *replay >= last->position;
+  s_.serving_without_primary = !reach.reachable && stream_down &&
+                               !cut_while_primary_reachable_ && last &&
+                               replay && *replay >= last->position;
 }
 
 }  // namespace pgrepl

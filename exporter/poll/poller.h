@@ -138,6 +138,9 @@ class Poller {
   Poller* primary_watch_ = nullptr;  // not owned; see AttachPrimaryWatch
   std::optional<Role> last_role_;    // of the latest poll that read one
   StreamRestarts stream_restarts_;
+  // The stream was seen down in a cycle whose primary watch reached the
+  // primary: this replica is cut off, not orphaned, until it streams again.
+  bool cut_while_primary_reachable_ = false;
   std::optional<Clock::time_point> last_healthy_;
   // This replica's own receive positions on the exporter's clock: the lag
   // reference when no primary of the cluster is polled (--sidecar).

@@ -85,6 +85,9 @@ hook_final_lsn() {
 hook_rejoin() {
     local d=${PGDATA_OF[$1]:-}
     [[ -n $d ]] || { log "cannot rejoin $1: no --pgdata"; return 1; }
+    # The rejoin's consent: pod-role.sh rewinds a fenced former primary
+    # only with it.
+    touch -- "${d%/}.rejoin" || return 1
     if pg_ctl status -D "$d" >/dev/null 2>&1; then
         touch -- "${d%/}.fenced"
         pg_ctl stop -D "$d" -m fast -w -t "$TIMEOUT" >&2 || return 1
@@ -242,8 +245,16 @@ replayed_at_least() {
 
 promote() {
     local r
-    r=$(one_value "$1" "SELECT pg_promote(wait => true, wait_seconds => $TIMEOUT)")
-    [[ $r == t ]] || { log "pg_promote() on $1 returned '$r'"; return 1; }
+    # Within hook_sql's 30 s bound, so that psql is not killed while the
+    # promotion goes on; a promotion slower than that is found below.
+    r=$(one_value "$1" "SELECT pg_promote(wait => true, wait_seconds => 20)") || r=
+    if [[ $r != t ]]; then
+        log "pg_promote() on $1 returned '$r'"
+        # It may still have ended recovery: then it is the primary, and
+        # failing here would invite promoting a second one.
+        wait_for 30 "$1 to leave recovery" is_writable "$1" || return 1
+        log "$1 left recovery after all"
+    fi
     is_writable "$1" || { log "$1 is still in recovery"; return 1; }
     # The new timeline in the control file, for pg_rewind's sources.
     hook_sql "$1" "CHECKPOINT" >/dev/null
@@ -352,6 +363,14 @@ cmd_failover() {
     step "wait until $target has replayed all it received ($fork)" \
         wait_for "$TIMEOUT" "$target replaying to $fork" replayed_at_least "$target" "$fork" ||
         die "$target did not replay what it received"
+    if ((!DRY_RUN)); then
+        # A former primary that did not answer at the survey may have come
+        # back meanwhile (a restarted pod, unfenced): never promote beside it.
+        survey
+        mapfile -t writable < <(writable_nodes)
+        ((${#writable[@]} == 0)) ||
+            die "${writable[*]} answers as a writable primary now; nothing was promoted (fence it, then run failover again)"
+    fi
     step "promote $target: SELECT pg_promote(wait => true)" promote "$target" ||
         die "promotion of $target failed"
     if ((DRY_RUN)); then tli=$((${TLI[$target]:-0} + 1)); else tli=$(new_timeline "$target"); fi
@@ -405,6 +424,14 @@ cmd_switchover() {
         wait_for "$TIMEOUT" "$target replaying to $final" replayed_at_least "$target" "$final" ||
         die "$target did not receive $old's last WAL; $old is stopped and fenced, nothing promoted"
     ((DRY_RUN)) || say "  $target replayed $(one_value "$target" "SELECT pg_last_wal_replay_lsn()"), through $old's shutdown checkpoint record at $final: nothing lost"
+    if ((!DRY_RUN)); then
+        # A former primary that did not answer at the survey may have come
+        # back meanwhile (a restarted pod, unfenced): never promote beside it.
+        survey
+        mapfile -t writable < <(writable_nodes)
+        ((${#writable[@]} == 0)) ||
+            die "${writable[*]} answers as a writable primary now; nothing was promoted (fence it, then run failover again)"
+    fi
     step "promote $target: SELECT pg_promote(wait => true)" promote "$target" ||
         die "promotion of $target failed"
     if ((DRY_RUN)); then tli=$((${TLI[$target]:-0} + 1)); else tli=$(new_timeline "$target"); fi
@@ -454,7 +481,8 @@ main() {
             local name=${2%%=*} value=${2#*=}
             [[ $name =~ ^[A-Za-z0-9._-]+$ ]] || die "invalid node name '$name'"
             if [[ $arg == --node ]]; then
-                [[ $value != *password=* ]] || die "--node $name: no password in a conninfo; use PGPASSFILE"
+                [[ $value != *password=* && $value != *://* ]] ||
+                    die "--node $name: a key=value conninfo without a password (passwords come from PGPASSFILE)"
                 CONNINFO[$name]=$value
                 NODES+=("$name")
             else

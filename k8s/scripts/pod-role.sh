@@ -76,6 +76,9 @@ export PGPASSFILE=${PGPASSFILE:-/run/pgpass/replication.pgpass}
 role_wait=${ROLE_WAIT_SECONDS:-10}
 wait_seconds=${BOOTSTRAP_WAIT_SECONDS:-600}
 fence=$data.fenced
+# Written by a rejoin (pgfailover.sh, failover.sh): the one consent to
+# rewind a fenced former primary, which may hold commits no other has.
+rejoin_mark=$data.rejoin
 [[ $port =~ ^[0-9]+$ ]] || die "PRIMARY_PORT is not a port number: $port"
 [[ $role_wait =~ ^[0-9]+$ ]] || die "ROLE_WAIT_SECONDS is not a number"
 [[ $wait_seconds =~ ^[0-9]+$ ]] || die "BOOTSTRAP_WAIT_SECONDS is not a number"
@@ -177,20 +180,31 @@ follow() {
         PGDATA=$data PRIMARY_HOST=$host PRIMARY_PORT=$port POD_NAME=$pod \
             "$here/replica-bootstrap.sh" || die "clone failed"
         write_passfile
-        rm -f -- "$fence"
+        rm -f -- "$fence" "$rejoin_mark"
         return
     fi
-    mine=$(control "Database system identifier")
+    mine=$(control "Database system identifier") || die "pg_controldata failed on $data"
     [[ $mine == "$sysid" ]] ||
         die "the primary at $host:$port is another cluster (system identifier $sysid, this data $mine)"
     local my_tli
-    my_tli=$(control "Latest checkpoint's TimeLineID")
+    my_tli=$(control "Latest checkpoint's TimeLineID") || die "pg_controldata failed on $data"
     if [[ -f $data/standby.signal && $my_tli == "$tli" ]]; then
         log "a standby on the primary's timeline $tli; following $host:$port"
     else
         if [[ -f $data/standby.signal ]]; then
             log "a standby on timeline $my_tli, the primary is on $tli: pg_rewind"
         else
+            if [[ -e $fence && ! -e $rejoin_mark ]]; then
+                # Fenced by a failover: what it committed after the last WAL
+                # its replicas received exists only here. Kept until an
+                # operator asks for the rejoin (or moves the data aside).
+                log "$data is a fenced former primary: kept unchanged until a rejoin is asked for (k8s/failover.sh rejoin $pod writes $rejoin_mark); waiting up to ${wait_seconds}s"
+                local deadline=$((SECONDS + wait_seconds))
+                until [[ -e $rejoin_mark ]]; do
+                    ((SECONDS < deadline)) || die "$data is fenced and no rejoin was asked for in ${wait_seconds}s"
+                    sleep 2
+                done
+            fi
             log "this data directory was a primary (timeline $my_tli); a writable primary answers at $host:$port (timeline $tli): pg_rewind"
         fi
         # A recent promotion: its checkpoint makes the new timeline visible
@@ -204,12 +218,12 @@ follow() {
         else
             log "pg_rewind failed"
             reclone
-            rm -f -- "$fence"
+            rm -f -- "$fence" "$rejoin_mark"
             return
         fi
     fi
     make_standby
-    rm -f -- "$fence"
+    rm -f -- "$fence" "$rejoin_mark"
     log "$data starts as a standby of $host:$port (slot $slot, timeline latest)"
 }
 

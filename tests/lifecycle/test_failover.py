@@ -588,6 +588,25 @@ exit $rc
                        interval=0.5, what="PgreplRoleChanged and PgreplTimelineChanged notified")
 
         with self.step("rejoin the old primary") as s:
+            # Fenced, with the new primary answering: pod-role.sh keeps the
+            # data (the commits only it may have) until a rejoin asks.
+            datadir = self.env.datadir(PRIMARY_POD)
+            fence = datadir + ".fenced"
+            open(fence, "w").close()
+            control = os.path.join(datadir, "global", "pg_control")
+            before = open(control, "rb").read()
+            env = dict(self.script_env)
+            env.update({"PGDATA": datadir, "POD_NAME": PRIMARY_POD,
+                        "ROLE_WAIT_SECONDS": "5", "BOOTSTRAP_WAIT_SECONDS": "3",
+                        "PGPASSFILE": os.path.join(self.env.dir, PRIMARY_POD,
+                                                   "replication.pgpass")})
+            r = self.env.as_pg([os.path.join(self.env.dir, "scripts", "pod-role.sh")],
+                               env=env, check=False, timeout=60)
+            self.check(r.returncode != 0 and "no rejoin was asked for" in r.stderr
+                       and open(control, "rb").read() == before
+                       and not os.path.exists(os.path.join(datadir, "standby.signal")),
+                       "pod-role.sh keeps a fenced former primary unchanged without a rejoin"
+                       f" (exit {r.returncode}: {r.stderr.strip().splitlines()[-1:]})")
             r = self.pgfailover("rejoin", PRIMARY_POD)
             self.check(r.returncode == 0, f"pgfailover.sh rejoin: exit {r.returncode}")
             self.check("pg_rewind done" in r.stderr, "the old primary was rewound (pg_rewind)")

@@ -900,6 +900,20 @@ TEST_F(SidecarWatchTest, BrokenStreamWhilePrimaryIsReachableIsStale) {
   EXPECT_FALSE(s->serving_without_primary);
 }
 
+TEST_F(SidecarWatchTest, StreamCutWhilePrimaryWasReachableStaysStale) {
+  PollBoth(0);
+  StreamBreaks();  // cut on its own: the watch still reaches the primary
+  auto s = PollBoth(1);
+  EXPECT_EQ(s->primary_reachable, true);
+  EXPECT_FALSE(s->serving_without_primary);
+  // One failed watch poll later, the replica is still cut off, not orphaned.
+  PrimaryGoes();
+  s = PollBoth(2);
+  EXPECT_EQ(s->primary_reachable, false);
+  EXPECT_EQ(s->replica_state(), ReplicaState::kNoReceiver);
+  EXPECT_FALSE(s->serving_without_primary);
+}
+
 TEST_F(SidecarWatchTest, WatchReachingAReplicaIsNoPrimary) {
   canned::AnswerAsReplica(&primary_db_);
   auto s = PollBoth(0);
