@@ -328,6 +328,29 @@ cmd_status() {
     [[ $w == 1 ]]
 }
 
+# promote_with_slots TARGET: checks again that nothing is writable (a
+# former primary that did not answer at the survey may have come back, a
+# restarted pod, unfenced: never promote beside it), promotes TARGET, sets
+# the caller's `tli` to its new timeline, and creates on it the slot of
+# every other node before they reconnect.
+promote_with_slots() {
+    local target=$1 n writable
+    if ((!DRY_RUN)); then
+        survey
+        mapfile -t writable < <(writable_nodes)
+        ((${#writable[@]} == 0)) ||
+            die "${writable[*]} answers as a writable primary now; nothing was promoted (fence it, then run failover again)"
+    fi
+    step "promote $target: SELECT pg_promote(wait => true)" promote "$target" ||
+        die "promotion of $target failed"
+    if ((DRY_RUN)); then tli=$((${TLI[$target]:-0} + 1)); else tli=$(new_timeline "$target"); fi
+    for n in "${NODES[@]}"; do
+        [[ $n == "$target" ]] && continue
+        step "create slot $(slot_name_of "$n") on $target for $n" create_slot "$target" "$(slot_name_of "$n")" ||
+            die "could not create the slot of $n on $target"
+    done
+}
+
 cmd_failover() {
     survey
     print_survey
@@ -363,22 +386,7 @@ cmd_failover() {
     step "wait until $target has replayed all it received ($fork)" \
         wait_for "$TIMEOUT" "$target replaying to $fork" replayed_at_least "$target" "$fork" ||
         die "$target did not replay what it received"
-    if ((!DRY_RUN)); then
-        # A former primary that did not answer at the survey may have come
-        # back meanwhile (a restarted pod, unfenced): never promote beside it.
-        survey
-        mapfile -t writable < <(writable_nodes)
-        ((${#writable[@]} == 0)) ||
-            die "${writable[*]} answers as a writable primary now; nothing was promoted (fence it, then run failover again)"
-    fi
-    step "promote $target: SELECT pg_promote(wait => true)" promote "$target" ||
-        die "promotion of $target failed"
-    if ((DRY_RUN)); then tli=$((${TLI[$target]:-0} + 1)); else tli=$(new_timeline "$target"); fi
-    for n in "${NODES[@]}"; do
-        [[ $n == "$target" ]] && continue
-        step "create slot $(slot_name_of "$n") on $target for $n" create_slot "$target" "$(slot_name_of "$n")" ||
-            die "could not create the slot of $n on $target"
-    done
+    promote_with_slots "$target"
     local skip=()
     [[ -n $old ]] && skip=("$old")
     for n in "${NODES[@]}"; do ((UP[$n])) || skip+=("$n"); done
@@ -424,22 +432,7 @@ cmd_switchover() {
         wait_for "$TIMEOUT" "$target replaying to $final" replayed_at_least "$target" "$final" ||
         die "$target did not receive $old's last WAL; $old is stopped and fenced, nothing promoted"
     ((DRY_RUN)) || say "  $target replayed $(one_value "$target" "SELECT pg_last_wal_replay_lsn()"), through $old's shutdown checkpoint record at $final: nothing lost"
-    if ((!DRY_RUN)); then
-        # A former primary that did not answer at the survey may have come
-        # back meanwhile (a restarted pod, unfenced): never promote beside it.
-        survey
-        mapfile -t writable < <(writable_nodes)
-        ((${#writable[@]} == 0)) ||
-            die "${writable[*]} answers as a writable primary now; nothing was promoted (fence it, then run failover again)"
-    fi
-    step "promote $target: SELECT pg_promote(wait => true)" promote "$target" ||
-        die "promotion of $target failed"
-    if ((DRY_RUN)); then tli=$((${TLI[$target]:-0} + 1)); else tli=$(new_timeline "$target"); fi
-    for n in "${NODES[@]}"; do
-        [[ $n == "$target" ]] && continue
-        step "create slot $(slot_name_of "$n") on $target for $n" create_slot "$target" "$(slot_name_of "$n")" ||
-            die "could not create the slot of $n on $target"
-    done
+    promote_with_slots "$target"
     step "rejoin $old as a replica of $target" hook_rejoin "$old" || die "rejoin of $old failed"
     # No replica can be past the fork: $old's WAL ended at $final, which
     # $target replayed. They follow the new timeline by themselves.

@@ -3,6 +3,7 @@ integration tests, plus a webhook receiver that records notifications."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,11 +14,25 @@ import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from harness import free_port, stop_process, wait_until
+from harness import SOURCE_DIR, free_port, stop_process, wait_until
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 ALERTMANAGER = (shutil.which("prometheus-alertmanager")
                 or shutil.which("alertmanager") or "/usr/bin/prometheus-alertmanager")
+
+
+def fast_rules_copy(dirpath):
+    """alerts/pgrepl.rules.yml written into `dirpath` with every `for:` at
+    5 s and a 1 s evaluation interval, so that alerts fire within a test.
+    Returns the copy's path."""
+    with open(os.path.join(SOURCE_DIR, "alerts", "pgrepl.rules.yml")) as f:
+        rules = f.read()
+    rules = re.sub(r"\bfor: \d+[smh]", "for: 5s", rules)
+    rules = re.sub(r"\binterval: 15s", "interval: 1s", rules)
+    path = os.path.join(dirpath, "rules.yml")
+    with open(path, "w") as f:
+        f.write(rules)
+    return path
 
 
 def _get_json(url, timeout=5):

@@ -15,21 +15,10 @@ import sys
 import time
 
 from harness import SOURCE_DIR, Cluster, Exporter, log, run_tests, wait_until
-from monitoring import Alertmanager, Prometheus, Webhook
+from monitoring import Alertmanager, Prometheus, Webhook, fast_rules_copy
 
 ARGS = ["--poll.interval=1s", "--poll.timeout=2s", "--cluster=it"]
 ctx = {}
-
-
-def test_rules_copy(dirpath):
-    with open(os.path.join(SOURCE_DIR, "alerts", "pgrepl.rules.yml")) as f:
-        rules = f.read()
-    rules = re.sub(r"\bfor: \d+[smh]", "for: 5s", rules)
-    rules = re.sub(r"\binterval: 15s", "interval: 1s", rules)
-    path = os.path.join(dirpath, "rules.yml")
-    with open(path, "w") as f:
-        f.write(rules)
-    return path
 
 
 def alertmanager_copy(webhook_port):
@@ -203,7 +192,7 @@ def main():
             ctx["exporter_target"] = f"127.0.0.1:{e.port}"
             ctx["webhook"] = hook
             with Alertmanager(alertmanager_copy(hook.port)) as am:
-                rules = test_rules_copy(am.dir)
+                rules = fast_rules_copy(am.dir)
                 with Prometheus(e.port, [rules], am.port) as prom:
                     ctx["prometheus"] = prom
                     wait_until(lambda: prom.query("pgrepl_up")[1], 20,

@@ -7,7 +7,6 @@ while the subscription is disabled and drains once enabled, and
 pg_stat_wal's counters."""
 
 import os
-import re
 import subprocess
 import sys
 import time
@@ -20,25 +19,12 @@ os.environ["PGC_EXTRA_CONF"] = "\n".join([
     "archive_command = 'true'",
 ])
 
-from harness import (PGCLUSTER, SOURCE_DIR, Cluster, Exporter, log,  # noqa: E402
+from harness import (PGCLUSTER, Cluster, Exporter, log,  # noqa: E402
                      run_tests, wait_until)
-from monitoring import Prometheus  # noqa: E402
+from monitoring import Prometheus, fast_rules_copy  # noqa: E402
 
 ctx = {}
 MIB = 1024 * 1024
-
-
-def rules_copy(dirpath):
-    """The rules with every `for:` at 5 s and 1 s evaluation, so that the
-    alerts fire within the test."""
-    with open(os.path.join(SOURCE_DIR, "alerts", "pgrepl.rules.yml")) as f:
-        rules = f.read()
-    rules = re.sub(r"\bfor: \d+[smh]", "for: 5s", rules)
-    rules = re.sub(r"\binterval: 15s", "interval: 1s", rules)
-    path = os.path.join(dirpath, "rules.yml")
-    with open(path, "w") as f:
-        f.write(rules)
-    return path
 
 
 def metric(name, **labels):
@@ -272,7 +258,7 @@ def main():
         with Exporter(c.config(), ["--poll.interval=1s"],
                       password=c.password()) as e:
             ctx["exporter"] = e
-            rules = rules_copy(e.dir)
+            rules = fast_rules_copy(e.dir)
             with Prometheus(e.port, [rules]) as prom:
                 ctx["prometheus"] = prom
                 wait_until(lambda: prom.query("pgrepl_up")[1], 20,

@@ -60,7 +60,7 @@ import pq  # noqa: E402
 from harness import (SOURCE_DIR, Exporter, log, mount_namespace,  # noqa: E402
                      wait_until, with_private_hosts)
 from k8s_pods import BIN, IS_ROOT, PG_OS_USER, PRIMARY_POD, REPLICA_PODS, Env  # noqa: E402
-from monitoring import Alertmanager, Prometheus, Webhook  # noqa: E402
+from monitoring import Alertmanager, Prometheus, Webhook, fast_rules_copy  # noqa: E402
 from router import WRITE_BACKEND, Router  # noqa: E402
 
 SKIP = 77
@@ -435,13 +435,7 @@ exit $rc
         self.exporter.command = with_private_hosts(self.unshare, hosts, self.work)
         self.exporter.__enter__()
 
-        with open(os.path.join(SOURCE_DIR, "alerts", "pgrepl.rules.yml")) as f:
-            rules = f.read()
-        rules = re.sub(r"\bfor: \d+[smh]", "for: 5s", rules)
-        rules = re.sub(r"\binterval: 15s", "interval: 1s", rules)
-        rules_path = os.path.join(self.work, "rules.yml")
-        with open(rules_path, "w") as f:
-            f.write(rules)
+        rules_path = fast_rules_copy(self.work)
         self.hook = Webhook().__enter__()
         with open(os.path.join(SOURCE_DIR, "alerts", "alertmanager.yml")) as f:
             am = f.read()
