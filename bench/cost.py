@@ -64,10 +64,13 @@ def backends(cluster, app):
 
 
 def cpu(pids_by_instance):
+    """(ns, ticks, gone) summed over every instance, and ns by instance."""
     pids = [p for ps in pids_by_instance.values() for p in ps]
     ns, gone = m.backends_cpu_ns(pids)
     ticks = sum(stat_ticks(p) or 0 for p in pids)
-    return ns, ticks, gone
+    by_instance = {n: m.backends_cpu_ns(ps)[0]
+                   for n, ps in pids_by_instance.items()}
+    return ns, ticks, gone, by_instance
 
 
 def config(cluster, app=None):
@@ -155,11 +158,15 @@ def main():
                     ticks = c1[k][1] - c0[k][1]
                     n_events = scrapes * len(names) if k == "reference" else polls
                     per_event_ms = ns / 1e6 / n_events
+                    per_instance = {
+                        n: (c1[k][3][n] - c0[k][3][n]) / 1e6 /
+                        (n_events / len(names)) for n in names}
                     res[k] = {
                         "sessions": {n: len(p) for n, p in pids[k].items()},
                         "backends_gone": c1[k][2],
                         "events": n_events,
                         "server_cpu_ms_per_event": per_event_ms,
+                        "server_cpu_ms_per_event_by_instance": per_instance,
                         "server_cpu_ms_per_event_utime_stime":
                             ticks * 1000 / TICK / n_events,
                         "server_cpu_ms_per_s_per_instance":
@@ -196,6 +203,11 @@ def report(r):
                    f"| {x['server_cpu_ms_per_event_utime_stime']:.3f} ms "
                    f"| {x['server_cpu_ms_per_s_per_instance']:.3f} ms/s "
                    f"| {x['events']:.0f} |")
+    out.append("")
+    for label, x, _ in rows:
+        by = x.get("server_cpu_ms_per_event_by_instance", {})
+        out.append(f"By instance, {label.split(',')[0]}: " + ", ".join(
+            f"{n} {v:.3f} ms" for n, v in by.items()) + ".")
     out.append("")
     out.append(f"Round trips per poll (ours): mean "
                f"{r['round_trips_per_poll_mean']:.3f} over the window; "

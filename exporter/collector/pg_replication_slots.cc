@@ -60,6 +60,16 @@ std::vector<std::string> PgReplicationSlotsCollector::Statements(
   return {ReplicationSlotsSql(plan.server_version_num)};
 }
 
+bool PgReplicationSlotsCollector::Due(const StatementPlan& plan) const {
+  if (plan.full || plan.role != Role::kReplica) return true;
+  return plan.last->slots && !plan.last->slots->empty();
+}
+
+void PgReplicationSlotsCollector::CarryForward(const InstanceSnapshot& last,
+                                               InstanceSnapshot* s) const {
+  s->slots = last.slots;
+}
+
 Status PgReplicationSlotsCollector::Update(RowSource& db, const PollContext&,
                                            InstanceSnapshot* s) const {
   auto rows = db.Query(ReplicationSlotsSql(db.server_version()));

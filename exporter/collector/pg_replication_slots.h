@@ -23,7 +23,12 @@ Status ParseReplicationSlots(const Rows& rows, std::vector<SlotRow>* out);
 class PgReplicationSlotsCollector : public Collector {
  public:
   const char* name() const override { return "pg_replication_slots"; }
+  // Every poll on a primary; on a replica, every poll while it had slots
+  // at the latest reading (it cascades), else on full polls.
+  bool Due(const StatementPlan& plan) const override;
   std::vector<std::string> Statements(const StatementPlan& plan) const override;
+  void CarryForward(const InstanceSnapshot& last,
+                    InstanceSnapshot* s) const override;
   Status Update(RowSource& db, const PollContext& ctx,
                 InstanceSnapshot* s) const override;
   void Emit(const InstanceSnapshot& s, MetricSink& sink) const override;

@@ -35,6 +35,9 @@ bool ArchiverActive(const std::string& archive_mode, bool primary);
 class PgStatArchiverCollector : public Collector {
  public:
   const char* name() const override { return "pg_stat_archiver"; }
+  // On full polls only (counters and times behind 10-minute alerts); the polls
+  // between keep the last reading.
+  bool Due(const StatementPlan& plan) const override { return plan.full; }
   std::vector<std::string> Statements(const StatementPlan&) const override;
   Status Update(RowSource& db, const PollContext& ctx,
                 InstanceSnapshot* s) const override;

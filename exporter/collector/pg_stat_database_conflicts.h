@@ -35,6 +35,9 @@ Status ParseDatabaseConflicts(const Rows& rows,
 class PgStatDatabaseConflictsCollector : public Collector {
  public:
   const char* name() const override { return "pg_stat_database_conflicts"; }
+  // On full polls only (counters behind a 10-minute alert); the polls between
+  // keep the last reading.
+  bool Due(const StatementPlan& plan) const override { return plan.full; }
   std::vector<std::string> Statements(const StatementPlan& plan) const override;
   // Runs on every role (the view exists on both; a primary's counters stay
   // 0); renders on replicas only.

@@ -2,8 +2,10 @@
 // upstream (normally the primary) sees it.
 #include "exporter/collector/pg_stat_replication.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "exporter/base/metric_sink.h"
 #include "exporter/model/snapshot.h"
@@ -12,43 +14,56 @@
 
 namespace pgrepl {
 
-// Sample row (a caught-up standby on an idle primary: the lags are NULL):
-//   application_name | client_addr | state     | sync_state | slot     |
-//   replica1         | 127.0.0.1   | streaming | async      | replica1 |
-//   sync_priority
-//   0
+// Two statements. Every poll, the positions: pg_stat_get_wal_senders(),
+// the function behind pg_stat_replication, without the view's join to
+// pg_stat_get_activity(NULL), which copies every backend's status entry
+// and is most of what the view costs the server. Sample row (a caught-up
+// standby on an idle primary: the lags are NULL):
+//   pid  | state     | sync_state | sync_priority | slot     |
+//   4242 | streaming | async      | 0             | replica1 |
 //   current_lsn | sent_lsn  | write_lsn | flush_lsn | replay_lsn |
 //   0/3000148   | 0/3000148 | 0/3000148 | 0/3000148 | 0/3000148  |
-//   write_lag | flush_lag | replay_lag | reply_age | backend_xmin_age
-//             |           |            | 0.412     | 12
+//   write_lag | flush_lag | replay_lag | reply_age
+//             |           |            | 0.412
 // The slot comes from pg_replication_slots joined on the walsender's pid.
 // The current LSN is read in the same statement, so byte lags compare
-// positions taken at one instant. reply_time exists from PostgreSQL 12 on,
-// which is the oldest version supported, so one text serves every version.
+// positions taken at one instant. The function has had these columns
+// since PostgreSQL 12 (reply_time), the oldest version supported, so one
+// text serves every version.
 std::string StatReplicationSql(int /*server_version_num*/) {
-  return "SELECT r.application_name, coalesce(host(r.client_addr), '') "
-         "AS client_addr, r.state, r.sync_state, r.sync_priority, "
+  return "SELECT w.pid, w.state, w.sync_state, w.sync_priority, "
          "coalesce(s.slot_name::text, '') AS slot, "
          "(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
          "ELSE pg_current_wal_lsn() END)::text AS current_lsn, "
-         "r.sent_lsn::text, r.write_lsn::text, r.flush_lsn::text, "
-         "r.replay_lsn::text, "
-         "extract(epoch FROM r.write_lag) AS write_lag, "
-         "extract(epoch FROM r.flush_lag) AS flush_lag, "
-         "extract(epoch FROM r.replay_lag) AS replay_lag, "
-         "extract(epoch FROM clock_timestamp() - r.reply_time) AS reply_age, "
-         "age(r.backend_xmin) AS backend_xmin_age "
-         "FROM pg_stat_replication r "
-         "LEFT JOIN pg_replication_slots s ON s.active_pid = r.pid "
-         "ORDER BY r.application_name, r.pid";
+         "w.sent_lsn::text, w.write_lsn::text, w.flush_lsn::text, "
+         "w.replay_lsn::text, "
+         "extract(epoch FROM w.write_lag) AS write_lag, "
+         "extract(epoch FROM w.flush_lag) AS flush_lag, "
+         "extract(epoch FROM w.replay_lag) AS replay_lag, "
+         "extract(epoch FROM clock_timestamp() - w.reply_time) AS reply_age "
+         "FROM pg_stat_get_wal_senders() w "
+         "LEFT JOIN pg_replication_slots s ON s.active_pid = w.pid "
+         "ORDER BY w.pid";
+}
+
+// On full polls, and when a walsender is new: who each walsender serves,
+// from the view. Sample row:
+//   pid  | application_name | client_addr | backend_xmin_age
+//   4242 | replica1         | 127.0.0.1   | 12
+// A walsender's application_name and address are fixed for its life; its
+// backend_xmin moves, and is as fresh as the latest full poll.
+std::string StandbyDetailsSql() {
+  return "SELECT pid, application_name, coalesce(host(client_addr), '') "
+         "AS client_addr, age(backend_xmin) AS backend_xmin_age "
+         "FROM pg_stat_replication";
 }
 
 Status ParseStatReplication(const Rows& rows, std::vector<StandbyRow>* out) {
   out->clear();
   for (size_t i = 0; i < rows.values.size(); ++i) {
     StandbyRow r;
-    r.application_name = rows.Get(i, "application_name").value_or("");
-    r.client_addr = rows.Get(i, "client_addr").value_or("");
+    r.pid = ParseInt(rows.Get(i, "pid"));
+    if (!r.pid) return Status::Query("pg_stat_replication: pid is NULL");
     const auto& state = rows.Get(i, "state");
     // Without pg_read_all_stats the rows are there but their columns are
     // NULL: what the standbys do is unknown, not "not streaming".
@@ -70,10 +85,42 @@ Status ParseStatReplication(const Rows& rows, std::vector<StandbyRow>* out) {
     r.flush_lag = ParseDouble(rows.Get(i, "flush_lag"));
     r.replay_lag = ParseDouble(rows.Get(i, "replay_lag"));
     r.reply_age = ParseDouble(rows.Get(i, "reply_age"));
-    r.backend_xmin_age = ParseInt(rows.Get(i, "backend_xmin_age"));
     out->push_back(std::move(r));
   }
   return Status::Ok();
+}
+
+Status ParseStandbyDetails(const Rows& rows,
+                           std::map<int64_t, StandbyRow>* out) {
+  out->clear();
+  for (size_t i = 0; i < rows.values.size(); ++i) {
+    auto pid = ParseInt(rows.Get(i, "pid"));
+    if (!pid) return Status::Query("pg_stat_replication: pid is NULL");
+    StandbyRow& r = (*out)[*pid];
+    r.pid = pid;
+    r.application_name = rows.Get(i, "application_name").value_or("");
+    r.client_addr = rows.Get(i, "client_addr").value_or("");
+    r.backend_xmin_age = ParseInt(rows.Get(i, "backend_xmin_age"));
+  }
+  return Status::Ok();
+}
+
+void MergeStandbyDetails(const std::map<int64_t, StandbyRow>& details,
+                         std::vector<StandbyRow>* standbys) {
+  std::vector<StandbyRow> out;
+  for (auto& r : *standbys) {
+    auto it = details.find(*r.pid);
+    if (it == details.end()) continue;  // ended between the two statements
+    r.application_name = it->second.application_name;
+    r.client_addr = it->second.client_addr;
+    r.backend_xmin_age = it->second.backend_xmin_age;
+    out.push_back(std::move(r));
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const StandbyRow& a, const StandbyRow& b) {
+                     return a.application_name < b.application_name;
+                   });
+  *standbys = std::move(out);
 }
 
 double StageLagSeconds(const std::optional<double>& lag,
@@ -84,20 +131,50 @@ double StageLagSeconds(const std::optional<double>& lag,
   return std::numeric_limits<double>::quiet_NaN();
 }
 
-std::vector<std::string> PgStatReplicationCollector::Statements(
-    const StatementPlan& plan) const {
-  return {StatReplicationSql(plan.server_version_num)};
+bool PgStatReplicationCollector::Due(const StatementPlan& plan) const {
+  // A replica serves standbys only when it cascades: it is read every
+  // poll while it did at the latest reading, else on full polls.
+  if (plan.full || plan.role != Role::kReplica) return true;
+  return plan.last->standbys && !plan.last->standbys->empty();
 }
 
-Status PgStatReplicationCollector::Update(RowSource& db, const PollContext&,
+std::vector<std::string> PgStatReplicationCollector::Statements(
+    const StatementPlan& plan) const {
+  std::vector<std::string> out = {StatReplicationSql(plan.server_version_num)};
+  if (plan.full) out.push_back(StandbyDetailsSql());
+  return out;
+}
+
+Status PgStatReplicationCollector::Update(RowSource& db, const PollContext& ctx,
                                           InstanceSnapshot* s) const {
   auto rows = db.Query(StatReplicationSql(db.server_version()));
   if (!rows.ok()) return rows.status();
   std::vector<StandbyRow> standbys;
   Status st = ParseStatReplication(rows.value(), &standbys);
   if (!st.ok()) return st;
+  // Who each walsender serves: the latest reading's, unless this is a
+  // full poll or a walsender is new to it.
+  std::map<int64_t, StandbyRow> details;
+  const StatementPlan& plan = ctx.plan;
+  bool known = !plan.full && plan.last != nullptr && plan.last->standbys;
+  if (known) {
+    for (const auto& r : *plan.last->standbys) details[*r.pid] = r;
+    for (const auto& r : standbys) known = known && details.count(*r.pid);
+  }
+  if (!known) {
+    auto detail_rows = db.Query(StandbyDetailsSql());
+    if (!detail_rows.ok()) return detail_rows.status();
+    st = ParseStandbyDetails(detail_rows.value(), &details);
+    if (!st.ok()) return st;
+  }
+  MergeStandbyDetails(details, &standbys);
   s->standbys = std::move(standbys);
   return Status::Ok();
+}
+
+void PgStatReplicationCollector::CarryForward(const InstanceSnapshot& last,
+                                              InstanceSnapshot* s) const {
+  s->standbys = last.standbys;
 }
 
 void PgStatReplicationCollector::Emit(const InstanceSnapshot& s,

@@ -38,6 +38,9 @@ Result<SubscriptionReading> ParseSubscriptions(const Rows& rows);
 class PgStatSubscriptionCollector : public Collector {
  public:
   const char* name() const override { return "pg_stat_subscription"; }
+  // On full polls only (positions behind a 15-minute alert); the polls between
+  // keep the last reading.
+  bool Due(const StatementPlan& plan) const override { return plan.full; }
   std::vector<std::string> Statements(const StatementPlan& plan) const override;
   // Runs on both roles; renders on a primary only (a physical standby of a
   // subscriber lists its subscriptions but runs no worker).

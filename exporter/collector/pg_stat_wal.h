@@ -27,6 +27,9 @@ Result<WalStatsReading> ParseWalStats(const Rows& rows);
 class PgStatWalCollector : public Collector {
  public:
   const char* name() const override { return "pg_stat_wal"; }
+  // On full polls only (counters for rates); the polls between keep the
+  // last reading.
+  bool Due(const StatementPlan& plan) const override { return plan.full; }
   std::vector<std::string> Statements(const StatementPlan& plan) const override;
   Status Update(RowSource& db, const PollContext& ctx,
                 InstanceSnapshot* s) const override;

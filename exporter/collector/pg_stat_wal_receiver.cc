@@ -97,7 +97,7 @@ Status ParseIdentity(const Rows& rows, ReplicaIdentity* out) {
 std::vector<std::string> PgStatWalReceiverCollector::Statements(
     const StatementPlan& plan) const {
   std::vector<std::string> out = {WalReceiverSql(plan.server_version_num)};
-  if (plan.refresh_static) out.push_back(IdentitySql());
+  if (plan.full) out.push_back(IdentitySql());
   return out;
 }
 
@@ -113,7 +113,7 @@ Status PgStatWalReceiverCollector::Update(RowSource& db, const PollContext& ctx,
   if (!st.ok()) return st;
   // The settings change only on a reload: read on a refresh poll, or when
   // none were read yet (a live query then, if not declared this poll).
-  if (ctx.refresh_static || !s->identity) {
+  if (ctx.plan.full || !s->identity) {
     auto id_rows = db.Query(IdentitySql());
     if (!id_rows.ok()) return id_rows.status();
     ReplicaIdentity id;

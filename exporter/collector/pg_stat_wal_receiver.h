@@ -33,12 +33,16 @@ Status ParseIdentity(const Rows& rows, ReplicaIdentity* out);
 class PgStatWalReceiverCollector : public Collector {
  public:
   const char* name() const override { return "pg_stat_wal_receiver"; }
-  // The receiver's row every poll; its settings (IdentitySql) only when
-  // plan.refresh_static. Both are valid on a primary (no row; the
-  // settings are empty), where Update does not read them.
+  // Not on a primary (its role known from the previous poll).
+  bool Due(const StatementPlan& plan) const override {
+    return plan.role != Role::kPrimary;
+  }
+  // The receiver's row every poll; its settings (IdentitySql) only on a
+  // full poll. Both are valid on a primary (no row; the settings are
+  // empty), where Update does not read them.
   std::vector<std::string> Statements(const StatementPlan& plan) const override;
   // Runs on replicas only; on a primary it clears the receiver state.
-  // Reads the settings when ctx.refresh_static or none were read yet;
+  // Reads the settings on a full poll or when none were read yet;
   // otherwise the sticky identity of an earlier poll stays.
   Status Update(RowSource& db, const PollContext& ctx,
                 InstanceSnapshot* s) const override;

@@ -3,6 +3,8 @@
 // settings; and, rendered from them, the cause of the replica's lag.
 #include "exporter/collector/replay_blockers.h"
 
+#include <cmath>
+
 #include "exporter/base/metric_sink.h"
 #include "exporter/model/lag_cause.h"
 #include "exporter/model/snapshot.h"
@@ -56,6 +58,30 @@ Status ParseReplayBlockers(const Rows& rows, ReplayBlockers* out) {
   b.hot_standby_feedback = ParseBool(rows.Get(0, "hot_standby_feedback"));
   *out = std::move(b);
   return Status::Ok();
+}
+
+bool ReplicaMayLag(const InstanceSnapshot& s) {
+  if (s.recovery && s.recovery->replay_paused.value_or(false)) return true;
+  if (!s.replica_lag_seconds || std::isnan(*s.replica_lag_seconds)) {
+    return true;
+  }
+  return *s.replica_lag_seconds >= kLagCauseMinSeconds / 2;
+}
+
+bool ReplayBlockersCollector::Due(const StatementPlan& plan) const {
+  if (plan.role == Role::kPrimary) return false;
+  return plan.full || ReplicaMayLag(*plan.last);
+}
+
+void ReplayBlockersCollector::CarryForward(const InstanceSnapshot& last,
+                                           InstanceSnapshot* s) const {
+  const auto* b = last.Reading<ReplayBlockers>(name());
+  if (b == nullptr) return;
+  ReplayBlockers carried = *b;
+  carried.startup_wait_event_type.clear();
+  carried.startup_wait_event.clear();
+  carried.waits_read = false;
+  s->readings[name()] = std::move(carried);
 }
 
 std::vector<std::string> ReplayBlockersCollector::Statements(

@@ -20,12 +20,24 @@ std::string ReplayBlockersSql(int server_version_num);
 // Parses the one row.
 Status ParseReplayBlockers(const Rows& rows, ReplayBlockers* out);
 
+// True when the snapshot's replica lagged by half of kLagCauseMinSeconds
+// or more, or its lag was unknown, or replay was paused: what holds
+// replay back must be read on the next poll.
+bool ReplicaMayLag(const InstanceSnapshot& s);
+
 class ReplayBlockersCollector : public Collector {
  public:
   const char* name() const override { return kReplayBlockersCollector; }
+  // Replicas only (its scan of pg_stat_activity is the costliest read of
+  // a replica's poll): on full polls, and on every poll while the latest
+  // one saw the replica lagging (ReplicaMayLag), so that a lag of
+  // kLagCauseMinSeconds or more has its cause named by the next poll.
+  bool Due(const StatementPlan& plan) const override;
   std::vector<std::string> Statements(const StatementPlan& plan) const override;
-  // Runs on every role (the statement is valid on both); renders on
-  // replicas only.
+  // Keeps the latest reading without its waits (waits_read false): a
+  // replica under half a second behind is not held back by a query.
+  void CarryForward(const InstanceSnapshot& last,
+                    InstanceSnapshot* s) const override;
   Status Update(RowSource& db, const PollContext& ctx,
                 InstanceSnapshot* s) const override;
   void Emit(const InstanceSnapshot& s, MetricSink& sink) const override;

@@ -199,6 +199,13 @@ int64_t ConnectedSyncStandbys(const std::vector<StandbyRow>& standbys) {
   return n;
 }
 
+bool SyncReplicationCollector::Due(const StatementPlan& plan) const {
+  if (plan.full) return true;
+  const auto* last = plan.last->Reading<SyncReplicationReading>(name());
+  return plan.role == Role::kPrimary && last != nullptr &&
+         !last->standby_names.empty();
+}
+
 std::vector<std::string> SyncReplicationCollector::Statements(
     const StatementPlan&) const {
   return {SyncReplicationSql()};

@@ -60,6 +60,10 @@ int64_t ConnectedSyncStandbys(const std::vector<StandbyRow>& standbys);
 class SyncReplicationCollector : public Collector {
  public:
   const char* name() const override { return "sync_replication"; }
+  // Every poll on a primary whose synchronous_standby_names was set at
+  // the latest reading (waiting commits are a page); else on full polls,
+  // which see the setting change within kFullPollEvery polls.
+  bool Due(const StatementPlan& plan) const override;
   std::vector<std::string> Statements(const StatementPlan&) const override;
   // Reads on both roles (one statement, valid on each); synchronous
   // replication is the primary's, so Emit renders on a primary only. It

@@ -65,11 +65,12 @@ void EmitInstance(const InstanceSnapshot& s, MetricSink& sink) {
   }
   for (const auto& c : s.collectors) {
     sink.Gauge("pgrepl_collector_success",
-               "1 when the collector's query succeeded in the latest poll.",
+               "1 when the collector's latest read succeeded (on a poll "
+               "between full polls, it may not read: docs/metrics.md).",
                c.ok ? 1 : 0, {{"collector", c.name}});
     sink.Gauge("pgrepl_collector_duration_seconds",
-               "Time the collector's query took in the latest poll.",
-               c.duration_seconds, {{"collector", c.name}});
+               "Time the collector's latest read took.", c.duration_seconds,
+               {{"collector", c.name}});
   }
 }
 

@@ -88,6 +88,8 @@ std::optional<LagCauseVerdict> DecideLagCause(const LagCauseInput& in) {
   const std::string& event = in.startup_wait_event;
   if (in.replay_paused || (type == "IPC" && event == "RecoveryPause")) {
     out.cause = LagCause::kReplayPaused;
+  } else if (!in.waits_read) {
+    return std::nullopt;  // a conflict, the delay or the CPU: not read yet
   } else if (IsRecoveryConflictWait(type, event)) {
     out.cause = LagCause::kRecoveryConflict;
   } else if (in.apply_delay_seconds > 0 ||
@@ -120,6 +122,7 @@ std::optional<LagCauseInput> LagCauseInputOf(const InstanceSnapshot& s) {
   in.replay_paused = r.replay_paused.value_or(false);
   in.startup_wait_event_type = b->startup_wait_event_type;
   in.startup_wait_event = b->startup_wait_event;
+  in.waits_read = b->waits_read;
   in.apply_delay_seconds = b->apply_delay.value_or(0);
   return in;
 }

@@ -60,6 +60,9 @@ struct LagCauseInput {
   std::optional<uint64_t> written_lsn, flushed_lsn, replay_lsn;
   bool replay_paused = false;  // paused or pause requested
   std::string startup_wait_event_type, startup_wait_event;
+  // False when the waits were not read this poll (ReplayBlockers::
+  // waits_read): a lag held in replay then has no cause until they are.
+  bool waits_read = true;
   double apply_delay_seconds = 0;  // recovery_min_apply_delay
 };
 

@@ -22,6 +22,7 @@ struct RecoveryInfo {
 
 // One row of pg_stat_replication (collector/pg_stat_replication).
 struct StandbyRow {
+  std::optional<int64_t> pid;  // the walsender's; set on every parsed row
   std::string application_name;
   std::string client_addr;  // "" for Unix-socket standbys
   std::string state;        // startup, catchup, streaming, backup, stopping
@@ -86,6 +87,10 @@ struct ReplayBlockers {
   std::optional<double> max_standby_streaming_delay;
   std::optional<double> apply_delay;  // recovery_min_apply_delay, seconds
   std::optional<bool> hot_standby_feedback;
+  // False in a reading carried forward to a poll that did not read (the
+  // replica was not lagging): the waits above are then "", the rest is
+  // the latest reading's.
+  bool waits_read = true;
 };
 // The name of that collector, which stores a ReplayBlockers reading.
 inline constexpr char kReplayBlockersCollector[] = "replay_blockers";

@@ -294,9 +294,10 @@ Status Connection::AwaitResult(Clock::time_point deadline) {
 
 Status Connection::RunPipeline(const std::vector<std::string>& statements,
                                Clock::time_point deadline,
-                               std::vector<std::optional<Result<Rows>>>* out) {
+                               std::vector<std::optional<Result<Rows>>>* out,
+                               std::vector<bool>* aborted) {
   // What the server sends back, in order: per statement an optional
-  // Parse's result, the execution's result, and its Sync.
+  // Parse's result and the execution's result; then the one Sync.
   enum class Kind { kPrepare, kExecute, kSync };
   struct Step {
     Kind kind;
@@ -327,8 +328,10 @@ Status Connection::RunPipeline(const std::vector<std::string>& statements,
       }
     }
     steps.push_back({Kind::kExecute, i});
-    if (sent) sent = PQpipelineSync(conn_);
-    steps.push_back({Kind::kSync, i});
+    if (i + 1 == statements.size()) {
+      if (sent) sent = PQpipelineSync(conn_);
+      steps.push_back({Kind::kSync, i});
+    }
     if (!sent) {
       Status s = Status::Query(LibpqError(PQerrorMessage(conn_)));
       Close();
@@ -372,6 +375,7 @@ Status Connection::RunPipeline(const std::vector<std::string>& statements,
           prepared_.Prepared(sql);
         } else if (st == PGRES_PIPELINE_ABORTED) {
           answer = Status::Query("aborted by an earlier error in its pipeline");
+          (*aborted)[step.index] = true;
         } else {
           answer = Status::Query(LibpqError(PQresultErrorMessage(res)));
         }
@@ -383,6 +387,7 @@ Status Connection::RunPipeline(const std::vector<std::string>& statements,
         answer = Rows();
       } else if (st == PGRES_PIPELINE_ABORTED) {
         answer = Status::Query("aborted by an earlier error in its pipeline");
+        (*aborted)[step.index] = true;
       } else {
         answer = Status::Query(LibpqError(PQresultErrorMessage(res)));
       }
@@ -406,12 +411,35 @@ Status Connection::RunPipeline(const std::vector<std::string>& statements,
 std::vector<Result<Rows>> Connection::Batch(
     const std::vector<std::string>& statements, Clock::time_point deadline) {
   std::vector<std::optional<Result<Rows>>> answers(statements.size());
+  batch_round_trips_ = 0;
   Status failed;
   if (conn_ == nullptr) {
     failed = Status::Query("not connected");
-  } else if (!statements.empty()) {
+  } else {
+    // The statements still to send, by index: all of them, then those an
+    // error earlier in their pipeline aborted. Each pass answers at least
+    // the statement that failed, so the passes end.
+    std::vector<size_t> todo(statements.size());
+    for (size_t i = 0; i < todo.size(); ++i) todo[i] = i;
     try {
-      failed = RunPipeline(statements, deadline, &answers);
+      while (!todo.empty() && failed.ok()) {
+        std::vector<std::string> pass;
+        for (size_t i : todo) pass.push_back(statements[i]);
+        std::vector<std::optional<Result<Rows>>> got(pass.size());
+        std::vector<bool> aborted(pass.size(), false);
+        ++batch_round_trips_;
+        failed = RunPipeline(pass, deadline, &got, &aborted);
+        std::vector<size_t> again;
+        for (size_t k = 0; k < todo.size(); ++k) {
+          if (aborted[k]) {
+            again.push_back(todo[k]);
+          } else if (got[k]) {
+            answers[todo[k]] = std::move(got[k]);
+          }
+        }
+        if (again.size() == todo.size()) break;  // nothing answered
+        todo = std::move(again);
+      }
     } catch (const std::exception& e) {  // e.g. bad_alloc: never escapes
       Close();
       failed = Status::Query(std::string("batch failed: ") + e.what());

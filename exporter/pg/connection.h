@@ -55,10 +55,15 @@ class Connection : public Session {
 
   // Sends every statement in one round trip with libpq's pipeline mode:
   // each is prepared once per session (a Parse the first time, under a
-  // name PreparedStatements gives it) and executed with a Sync of its own,
-  // so one failing statement aborts only itself. Non-blocking and bounded
-  // by `deadline`; on a timeout or a lost connection the session is
-  // closed and the statements not answered get that error.
+  // name PreparedStatements gives it) and executed, and one Sync ends the
+  // batch, so the statements run in one implicit transaction (one
+  // transaction start and end, and one copy of the backends' status for
+  // every statement that reads pg_stat_activity). A statement that fails
+  // aborts the ones after it: those are sent again in a second round trip
+  // (and so on), so one failing statement still fails only itself.
+  // Non-blocking and bounded by `deadline`; on a timeout or a lost
+  // connection the session is closed and the statements not answered get
+  // that error.
   std::vector<Result<Rows>> Batch(const std::vector<std::string>& statements,
                                   Clock::time_point deadline) override;
 
@@ -78,10 +83,12 @@ class Connection : public Session {
   Status FlushOut(Clock::time_point deadline);
   // Reads until PQgetResult would not block. Errors close the session.
   Status AwaitResult(Clock::time_point deadline);
-  // The body of Batch; `out` holds an answer per statement answered.
+  // One pipeline of Batch; `out` holds an answer per statement answered,
+  // `aborted` marks those an earlier error in the pipeline aborted.
   Status RunPipeline(const std::vector<std::string>& statements,
                      Clock::time_point deadline,
-                     std::vector<std::optional<Result<Rows>>>* out);
+                     std::vector<std::optional<Result<Rows>>>* out,
+                     std::vector<bool>* aborted);
 
   // The host list libpq would use, with its names resolved by `deadline`;
   // nullopt when libpq has nothing to resolve or the conninfo does not

@@ -44,12 +44,14 @@ class Session {
       const std::vector<std::string>& statements, Clock::time_point deadline) {
     std::vector<Result<Rows>> out;
     out.reserve(statements.size());
+    batch_round_trips_ = 0;
     Status lost;
     for (const auto& sql : statements) {
       if (!lost.ok()) {
         out.emplace_back(lost);
         continue;
       }
+      ++batch_round_trips_;
       out.push_back(Query(sql, deadline));
       if (!connected()) {
         lost = out.back().ok() ? Status::Query("connection lost")
@@ -66,6 +68,12 @@ class Session {
   virtual int backend_pid() const = 0;
 
   virtual void Close() = 0;
+
+  // The round trips the latest Batch() took.
+  int batch_round_trips() const { return batch_round_trips_; }
+
+ protected:
+  int batch_round_trips_ = 0;  // set by each Batch()
 };
 
 // Makes a closed session to `conninfo`. `password` is used only when the

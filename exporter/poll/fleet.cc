@@ -1,12 +1,26 @@
 // Fleet: owns every Poller, including replicas discovered through DNS.
 #include "exporter/poll/fleet.h"
 
+#include <functional>
 #include <set>
+#include <string>
 
 #include "exporter/base/logging.h"
 #include "exporter/collector/pg_is_in_recovery.h"
 
 namespace pgrepl {
+
+namespace {
+
+// The k-th of n even places in the interval.
+std::chrono::milliseconds Spread(size_t k, size_t n,
+                                 std::chrono::milliseconds interval) {
+  if (n == 0) return std::chrono::milliseconds(0);
+  return std::chrono::milliseconds(interval.count() * static_cast<int64_t>(k) /
+                                   static_cast<int64_t>(n));
+}
+
+}  // namespace
 
 Fleet::Fleet(const Config& config,
              const std::vector<std::unique_ptr<Collector>>* collectors,
@@ -17,6 +31,10 @@ Fleet::Fleet(const Config& config,
       sessions_(std::move(sessions)),
       resolver_(std::move(resolver)) {
   const auto options = Poller::OptionsFrom(config_);
+  size_t configured = 0;
+  for (const auto& cluster : config_.clusters) {
+    configured += cluster.instances.size();
+  }
   for (const auto& cluster : config_.clusters) {
     auto& history = histories_[cluster.name];
     history = std::make_unique<ClusterHistory>();
@@ -29,6 +47,7 @@ Fleet::Fleet(const Config& config,
       if (target.configured_primary && !cluster.discovery.host.empty()) {
         o.server_namer = resolver_;
       }
+      o.phase = Spread(static_pollers_.size(), configured, o.interval);
       static_pollers_.push_back(
           std::make_unique<Poller>(cluster.name, target, false, o, collectors_,
                                    history.get(), store_, sessions_));
@@ -173,8 +192,10 @@ void Fleet::Reconcile(DiscoveryState* d,
         {{"cluster", d->cluster.name},
          {"instance", a.name},
          {"address", a.address}});
-    auto p = std::make_unique<Poller>(d->cluster.name, t, true,
-                                      Poller::OptionsFrom(config_), collectors_,
+    auto o = Poller::OptionsFrom(config_);
+    // Discovered together, placed apart: by the name's hash.
+    o.phase = Spread(std::hash<std::string>()(a.name) % 1000, 1000, o.interval);
+    auto p = std::make_unique<Poller>(d->cluster.name, t, true, o, collectors_,
                                       d->history, store_, sessions_);
     p->Start();
     d->pollers.emplace(a.name, Discovered{a.address, std::move(p)});

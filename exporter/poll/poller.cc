@@ -123,10 +123,14 @@ void Poller::Retarget(std::string conninfo) {
 
 void Poller::Run() {
   auto next = Clock::now();
+  bool first = true;
   while (true) {
     PollOnce(Clock::now());
-    // Fixed-rate schedule; a poll that overran skips the missed slots.
-    next += options_.interval;
+    // Fixed-rate schedule, shifted by the phase after the first poll; a
+    // poll that overran skips the missed slots.
+    next += first && options_.phase.count() > 0 ? options_.phase
+                                                : options_.interval;
+    first = false;
     auto now = Clock::now();
     if (next < now) next = now;
     std::unique_lock<std::mutex> lock(mu_);
@@ -199,7 +203,7 @@ bool Poller::EnsureConnected(Clock::time_point start,
   }
   backoff_ = std::chrono::milliseconds(0);
   s_.connects++;
-  static_due_ = true;  // a new session may reach a changed server
+  full_due_ = true;  // a new session may reach a changed server
   Log(spdlog::level::info, "connected",
       {{"cluster", cluster_},
        {"instance", target_.name},
@@ -306,15 +310,22 @@ void Poller::PollOnce(Clock::time_point start) {
                                    Clock::now());
     return;
   }
-  store_->Publish(std::make_shared<const InstanceSnapshot>(s_));
+  last_ = std::make_shared<const InstanceSnapshot>(s_);
+  store_->Publish(last_);
 }
 
 Status Poller::RunCollectors(Clock::time_point deadline) {
-  const bool refresh = static_due_;
-  const StatementPlan plan{session_->server_version(), refresh};
-  // Every collector's statements, each text once, the role's first.
+  StatementPlan plan;
+  plan.server_version_num = session_->server_version();
+  plan.full = full_due_ || last_ == nullptr;
+  if (!plan.full) {
+    plan.last = last_.get();
+    plan.role = last_->role();
+  }
+  // Every due collector's statements, each text once, the role's first.
   std::vector<std::string> statements;
   for (const auto& c : *collectors_) {
+    if (!c->Due(plan)) continue;
     for (auto& sql : c->Statements(plan)) {
       if (std::find(statements.begin(), statements.end(), sql) ==
           statements.end()) {
@@ -324,15 +335,28 @@ Status Poller::RunCollectors(Clock::time_point deadline) {
   }
   std::vector<Result<Rows>> results;
   if (!statements.empty()) {
-    s_.poll_round_trips++;
     results = session_->Batch(statements, deadline);
+    s_.poll_round_trips += session_->batch_round_trips();
   }
   BatchRowSource db(session_.get(), plan.server_version_num, deadline,
                     statements, std::move(results), &s_.poll_round_trips);
-  PollContext ctx{history_, KeepSource()};
-  ctx.refresh_static = refresh;
+  PollContext ctx{history_, KeepSource(), plan};
   Status first_error;
   for (const auto& c : *collectors_) {
+    if (!c->ReadsRole() && !c->Due(ctx.plan)) {
+      // Not due: its last reading stands (read at most kFullPollEvery
+      // polls ago, in this session, in this role), and so does its run;
+      // one that has nothing to read in this role has not failed.
+      CollectorRun run{c->name(), true, 0};
+      if (ctx.plan.last != nullptr) {
+        c->CarryForward(*ctx.plan.last, &s_);
+        for (const auto& r : ctx.plan.last->collectors) {
+          if (r.name == c->name()) run = r;
+        }
+      }
+      s_.collectors.push_back(std::move(run));
+      continue;
+    }
     auto t0 = Clock::now();
     Status st = c->Update(db, ctx, &s_);
     s_.collectors.push_back({c->name(), st.ok(), Seconds(Clock::now() - t0)});
@@ -340,18 +364,25 @@ Status Poller::RunCollectors(Clock::time_point deadline) {
     if (c->ReadsRole()) {
       if (!st.ok()) break;  // down: the others need the role
       s_.up = true;         // the collectors after it see role()
+      if (s_.role() != ctx.plan.role && !ctx.plan.full) {
+        // The role changed since the statements were chosen: nothing of
+        // the old role carries over, and what the new role reads and was
+        // not sent runs on its own round trip.
+        ctx.plan.full = true;
+        ctx.plan.last = nullptr;
+      }
+      ctx.plan.role = s_.role();
     }
   }
-  // Static readings are due again when the poll that read them failed
-  // (one of them may be what failed), after a role change, and every
-  // kStaticRefreshPolls.
-  if (refresh) {
-    static_due_ = !first_error.ok();
-    if (first_error.ok()) polls_since_static_ = 1;  // this one included
+  // A full poll is due again after a failed one (what failed may be what
+  // it read), after a role change, and every kFullPollEvery polls.
+  if (plan.full) {
+    full_due_ = !first_error.ok();
+    if (first_error.ok()) polls_since_full_ = 1;  // this one included
   } else {
-    static_due_ = ++polls_since_static_ >= kStaticRefreshPolls;
+    full_due_ = !first_error.ok() || ++polls_since_full_ >= kFullPollEvery;
   }
-  if (s_.up && last_role_ && *last_role_ != s_.role()) static_due_ = true;
+  if (s_.up && last_role_ && *last_role_ != s_.role()) full_due_ = true;
   return first_error;
 }
 

@@ -31,11 +31,13 @@ class Poller {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // Statements that read what cannot change while the server runs
-  // (settings, version) run on a new session, after a role change, after
-  // a poll that failed, and every this many polls (one minute at the
-  // default 1 s interval); the polls between keep their sticky readings.
-  static constexpr int kStaticRefreshPolls = 60;
+  // Every this many polls (15 s at the default 1 s interval, a usual
+  // scrape interval) a poll is full: every collector reads everything.
+  // Also full: a new session's first poll, the one after a failed poll
+  // and the one after a role change. The polls between read what on-call
+  // needs within a second (role, positions, streams, lag) and keep the
+  // rest's last readings (StatementPlan::full, Collector::Due).
+  static constexpr int kFullPollEvery = 15;
 
   struct Options {
     std::chrono::milliseconds interval, timeout, connect_timeout, backoff_max;
@@ -49,6 +51,11 @@ class Poller {
     // configured primary of a cluster with replica discovery; see
     // Fleet). Unset: not named.
     Resolver server_namer;
+    // The poller's place in the interval: it polls once at Start(), then
+    // at Start() + phase, then every interval. The fleet spreads its
+    // pollers over the interval so that they, and the backends they wake,
+    // do not all run at the same instant.
+    std::chrono::milliseconds phase{0};
   };
   static Options OptionsFrom(const Config& config);
 
@@ -130,11 +137,14 @@ class Poller {
   std::unique_ptr<Session> session_;
   Clock::time_point next_connect_{};
   std::chrono::milliseconds backoff_{0};
-  bool failure_logged_ = false;      // a warning for the current outage is out
-  bool identity_warned_ = false;     // "server identity unknown" was logged
-  bool name_pending_ = false;        // the session's server is not named yet
-  bool static_due_ = true;           // refresh_static for the next poll
-  int polls_since_static_ = 0;       // polls since and with the last refresh
+  bool failure_logged_ = false;   // a warning for the current outage is out
+  bool identity_warned_ = false;  // "server identity unknown" was logged
+  bool name_pending_ = false;     // the session's server is not named yet
+  bool full_due_ = true;          // the next poll is a full one
+  int polls_since_full_ = 0;      // polls since and with the last full one
+  // The latest poll's snapshot (published unless this is a primary
+  // watch): what collectors that are not due carry forward.
+  std::shared_ptr<const InstanceSnapshot> last_;
   Poller* primary_watch_ = nullptr;  // not owned; see AttachPrimaryWatch
   std::optional<Role> last_role_;    // of the latest poll that read one
   StreamRestarts stream_restarts_;

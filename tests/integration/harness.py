@@ -285,6 +285,9 @@ class Exporter:
             os.chmod(pw_path, 0o600)
             self.env["PGREPL_PASSWORD_FILE"] = pw_path
         self.log_path = os.path.join(self.dir, "exporter.log")
+        # A path the log is copied to when the exporter stops (a test that
+        # reports timings keeps its exporters' logs beside its report).
+        self.keep_log = None
         self.proc = None
         self.command = [EXPORTER]  # a test may wrap the binary
 
@@ -318,6 +321,9 @@ class Exporter:
             sys.stdout.write("---- exporter log (tail) ----\n")
             sys.stdout.write("".join(lines[report:report + 80] if report is not None
                                      else lines[-40:]))
+        if self.keep_log:
+            os.makedirs(os.path.dirname(self.keep_log) or ".", exist_ok=True)
+            shutil.copyfile(self.log_path, self.keep_log)
         shutil.rmtree(self.dir, ignore_errors=True)
         if problem and exc[0] is None:
             raise AssertionError(problem)

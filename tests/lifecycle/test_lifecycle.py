@@ -95,6 +95,10 @@ CHECK_INTERVAL = 1.0        # default-server inter 1s
 POLL_INTERVAL = 1.0         # the sidecars' --poll.interval
 ANTI_FLAP_POLLS = 3         # the exporter's rule (docs/http.md)
 LEAVE_WINDOW = MAX_LAG + 2 * CHECK_INTERVAL
+# The sidecars' and the router's logs are kept beside the report, for the
+# timings a failed assertion needs explained.
+LOG_DIR = (os.path.dirname(os.path.abspath(os.environ["PGREPL_LIFECYCLE_REPORT"]))
+           if os.environ.get("PGREPL_LIFECYCLE_REPORT") else None)
 
 # The issue's numbers.
 APPLY_DELAY = "3s"
@@ -155,14 +159,18 @@ class Lifecycle:
         # As the pod template: the write endpoint is DB_HOST:DB_PORT.
         primary = (f"host=127.0.0.1 port={self.router.write_port} "
                    "user=pgrepl_monitor dbname=postgres")
-        return Exporter(args=["--sidecar", f"--cluster={CLUSTER}",
-                              f"--{role}={target}",
-                              f"--sidecar.primary={primary}",
-                              "--poll.interval=1s",
-                              "--health.replica-max-lag=1s"],
-                        password=self.env.mon_password,
-                        env={"DB_HOST": "127.0.0.1",
-                             "DB_PORT": str(self.router.write_port)})
+        e = Exporter(args=["--sidecar", f"--cluster={CLUSTER}",
+                           f"--{role}={target}",
+                           f"--sidecar.primary={primary}",
+                           "--poll.interval=1s",
+                           "--health.replica-max-lag=1s",
+                           "--log.level=debug"],
+                     password=self.env.mon_password,
+                     env={"DB_HOST": "127.0.0.1",
+                          "DB_PORT": str(self.router.write_port)})
+        if LOG_DIR:
+            e.keep_log = os.path.join(LOG_DIR, f"sidecar-{pod}.log")
+        return e
 
     def start_sidecar(self, pod, role):
         e = self.exporters[pod]
@@ -263,6 +271,9 @@ class Lifecycle:
                 problems.append(f"sidecar of {pod}: {err}")
         if self.router and self.router.proc:
             self.router.__exit__(None, None, None)
+            if LOG_DIR:
+                shutil.copyfile(os.path.join(self.work, "haproxy.log"),
+                                os.path.join(LOG_DIR, "haproxy.log"))
         self.env.close()
         shutil.rmtree(self.work, ignore_errors=True)
         return problems
@@ -527,6 +538,11 @@ class Lifecycle:
             f"{'read' if e[1] == READ_BACKEND else 'write'} "
             f"{SHORT[PODS[int(e[2][2:])]]} {e[3]}" for e in events)
         secs = p.t1 - p.t0
+        if p.failures:
+            # Why the router moved, in HAProxy's words (the check's reason
+            # and duration), at seconds into the phase.
+            p.notes += [f"+{e[0] - p.t0:.2f} s: {e[4].split(']: ', 1)[-1]}"
+                        for e in events]
         return {
             "phase": p.name,
             "seconds": round(secs, 1),

@@ -79,7 +79,7 @@ std::vector<prometheus::MetricFamily> EmitFor(const std::vector<Row>& rows,
   InstanceSnapshot s;
   s.up = up;
   FakeDatabase db;
-  db.Answer(StatReplicationSql(db.server_version()), MakeRows(rows));
+  canned::AnswerStandbys(&db, rows);
   EXPECT_TRUE(
       PgStatReplicationCollector().Update(db.rows(), PollContext{}, &s).ok());
   MetricSink sink(LabelPairs{{"cluster", "c"}, {"instance", "primary"}});
@@ -93,10 +93,13 @@ TEST(ParseStatReplication, SeveralRowsWithNulls) {
   behind.flush_lag = "0.0025";
   behind.replay_lag = "1.75";
   behind.reply_age = std::nullopt;
+  const std::vector<Row> rows = {IdleCaughtUp(), behind, Startup()};
   std::vector<StandbyRow> out;
+  ASSERT_TRUE(ParseStatReplication(MakeRows(rows), &out).ok());
+  std::map<int64_t, StandbyRow> details;
   ASSERT_TRUE(
-      ParseStatReplication(MakeRows({IdleCaughtUp(), behind, Startup()}), &out)
-          .ok());
+      ParseStandbyDetails(canned::StandbyDetailRows(rows), &details).ok());
+  MergeStandbyDetails(details, &out);
   ASSERT_EQ(out.size(), 3u);
 
   const StandbyRow& a = out[0];
@@ -225,15 +228,102 @@ TEST(StageLagSeconds, NullLagWithoutPositionsIsUnknown) {
 TEST(PgStatReplication, UpdateFillsStandbys) {
   InstanceSnapshot s;
   FakeDatabase db;
-  db.Answer(StatReplicationSql(db.server_version()),
-            MakeRows({IdleCaughtUp(), Startup()}));
+  canned::AnswerStandbys(&db, {IdleCaughtUp(), Startup()});
   ASSERT_TRUE(
       PgStatReplicationCollector().Update(db.rows(), PollContext{}, &s).ok());
-  EXPECT_EQ(db.queries(), 1);
+  // A full poll: the positions and who each walsender serves.
+  EXPECT_EQ(db.queries(), 2);
   ASSERT_TRUE(s.standbys.has_value());
   ASSERT_EQ(s.standbys->size(), 2u);
   EXPECT_EQ((*s.standbys)[0].application_name, "replica1");
+  EXPECT_EQ((*s.standbys)[0].pid, 4242);
+  EXPECT_EQ((*s.standbys)[0].client_addr, "127.0.0.1");
   EXPECT_EQ((*s.standbys)[1].application_name, "replica3");
+  EXPECT_EQ((*s.standbys)[1].state, "startup");
+}
+
+// A poll between full ones, after `last` read the standbys.
+PollContext Between(const InstanceSnapshot& last) {
+  PollContext ctx;
+  ctx.plan.full = false;
+  ctx.plan.role = Role::kPrimary;
+  ctx.plan.last = &last;
+  return ctx;
+}
+
+TEST(PgStatReplication, BetweenFullPollsOnlyThePositionsAreRead) {
+  FakeDatabase db;
+  Row r = IdleCaughtUp();
+  r.backend_xmin_age = "12";
+  canned::AnswerStandbys(&db, {r});
+  InstanceSnapshot last;
+  ASSERT_TRUE(PgStatReplicationCollector()
+                  .Update(db.rows(), PollContext{}, &last)
+                  .ok());
+  // The standby moves on; its name, address and xmin age stay the
+  // latest full poll's.
+  r.sent_lsn = r.write_lsn = "0/3000200";
+  r.application_name = "renamed";  // not read between full polls
+  r.backend_xmin_age = "40";
+  canned::AnswerStandbys(&db, {r});
+  InstanceSnapshot s;
+  ASSERT_TRUE(
+      PgStatReplicationCollector().Update(db.rows(), Between(last), &s).ok());
+  EXPECT_EQ(db.queries(StatReplicationSql(db.server_version())), 2);
+  EXPECT_EQ(db.queries(StandbyDetailsSql()), 1);
+  ASSERT_EQ(s.standbys->size(), 1u);
+  EXPECT_EQ((*s.standbys)[0].application_name, "replica1");
+  EXPECT_EQ((*s.standbys)[0].backend_xmin_age, 12);
+  EXPECT_EQ((*s.standbys)[0].write_lsn, 0x3000200u);
+}
+
+TEST(PgStatReplication, ANewWalsenderBetweenFullPollsIsNamedAtOnce) {
+  FakeDatabase db;
+  canned::AnswerStandbys(&db, {IdleCaughtUp()});
+  InstanceSnapshot last;
+  ASSERT_TRUE(PgStatReplicationCollector()
+                  .Update(db.rows(), PollContext{}, &last)
+                  .ok());
+  Row second = BehindNullLags();  // pid 4243: not in the last reading
+  canned::AnswerStandbys(&db, {IdleCaughtUp(), second});
+  InstanceSnapshot s;
+  ASSERT_TRUE(
+      PgStatReplicationCollector().Update(db.rows(), Between(last), &s).ok());
+  EXPECT_EQ(db.queries(StandbyDetailsSql()), 2);
+  ASSERT_EQ(s.standbys->size(), 2u);
+  EXPECT_EQ((*s.standbys)[1].application_name, "replica2");
+  EXPECT_EQ((*s.standbys)[1].client_addr, "10.0.0.2");
+}
+
+TEST(MergeStandbyDetails, AWalsenderThatEndedInBetweenIsLeftOut) {
+  std::vector<StandbyRow> positions(2);
+  positions[0].pid = 7;
+  positions[1].pid = 8;
+  std::map<int64_t, StandbyRow> details;
+  details[8].application_name = "b";
+  MergeStandbyDetails(details, &positions);
+  ASSERT_EQ(positions.size(), 1u);
+  EXPECT_EQ(positions[0].pid, 8);
+  EXPECT_EQ(positions[0].application_name, "b");
+}
+
+TEST(PgStatReplication, AReplicaWithoutStandbysIsReadOnFullPollsOnly) {
+  PgStatReplicationCollector c;
+  InstanceSnapshot last;
+  last.standbys.emplace();
+  StatementPlan plan;
+  plan.full = false;
+  plan.role = Role::kReplica;
+  plan.last = &last;
+  EXPECT_FALSE(c.Due(plan));
+  last.standbys->emplace_back();  // it cascades
+  EXPECT_TRUE(c.Due(plan));
+  last.standbys->clear();
+  plan.role = Role::kPrimary;
+  EXPECT_TRUE(c.Due(plan));
+  plan.role = Role::kReplica;
+  plan.full = true;
+  EXPECT_TRUE(c.Due(plan));
 }
 
 TEST(PgStatReplication, UpdateQueryErrorLeavesStandbysUnset) {
@@ -278,10 +368,8 @@ TEST(PgStatReplication, BackendXminAgeOnlyWhileFeedbackHoldsOne) {
             0u);
 }
 
-TEST(StatReplicationSql, ReadsBackendXminOnEveryVersion) {
-  for (int v : {120000, 130000, 150000, 170000}) {
-    EXPECT_TRUE(ReadsColumn(StatReplicationSql(v), "backend_xmin")) << v;
-  }
+TEST(StandbyDetailsSql, ReadsBackendXmin) {
+  EXPECT_TRUE(ReadsColumn(StandbyDetailsSql(), "backend_xmin"));
 }
 
 TEST(PgStatReplication, BehindStandbyWithNullLagIsNaN) {

@@ -4,11 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "exporter/base/metric_sink.h"
+#include "exporter/model/lag_cause.h"
 #include "exporter/model/snapshot.h"
 #include "tests/unit/testing/fake_session.h"
 #include "tests/unit/testing/metric_matchers.h"
@@ -169,6 +171,53 @@ TEST(ReplayBlockersCollector, UnknownLagHasNoCauseSeries) {
   EXPECT_EQ(Count(fams, "pgrepl_replica_lag_cause"), 0u);
   EXPECT_EQ(Count(fams, "pgrepl_replica_lag_stage_bytes"), 0u);
   EXPECT_EQ(Value(fams, "pgrepl_replica_recovery_conflict_waiting"), 0);
+}
+
+TEST(ReplayBlockersCollector, DueOnReplicasWhileTheyMayLagAndOnFullPolls) {
+  ReplayBlockersCollector c;
+  InstanceSnapshot last = LaggingReplica(ReplayBlockers{});
+  StatementPlan plan;
+  plan.full = false;
+  plan.role = Role::kReplica;
+  plan.last = &last;
+  EXPECT_TRUE(c.Due(plan)) << "20 s behind";
+  last.replica_lag_seconds = kLagCauseMinSeconds / 2;
+  EXPECT_TRUE(c.Due(plan)) << "half the threshold";
+  last.replica_lag_seconds = 0.1;
+  EXPECT_FALSE(c.Due(plan)) << "caught up";
+  last.recovery->replay_paused = true;
+  EXPECT_TRUE(c.Due(plan)) << "paused";
+  last.recovery->replay_paused = false;
+  last.replica_lag_seconds = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_TRUE(c.Due(plan)) << "lag unknown";
+  last.replica_lag_seconds = 0.1;
+  plan.full = true;
+  EXPECT_TRUE(c.Due(plan)) << "a full poll";
+  plan.role = Role::kPrimary;
+  EXPECT_FALSE(c.Due(plan)) << "never on a primary";
+}
+
+TEST(ReplayBlockersCollector, ACarriedReadingKeepsTheSettingsNotTheWaits) {
+  ReplayBlockers b;
+  b.startup_wait_event_type = "IPC";
+  b.startup_wait_event = "RecoveryConflictSnapshot";
+  b.max_standby_streaming_delay = 30;
+  b.apply_delay = 0;
+  InstanceSnapshot last = LaggingReplica(b);
+  InstanceSnapshot s = LaggingReplica(ReplayBlockers{});
+  s.readings.clear();
+  ReplayBlockersCollector().CarryForward(last, &s);
+  const auto* carried = s.Reading<ReplayBlockers>(kReplayBlockersCollector);
+  ASSERT_NE(carried, nullptr);
+  EXPECT_FALSE(carried->waits_read);
+  EXPECT_EQ(carried->startup_wait_event, "");
+  EXPECT_EQ(carried->max_standby_streaming_delay, 30);
+  // 20 s behind in replay with the waits unread: no cause series this
+  // poll rather than a guess; the next poll reads them.
+  auto fams = Emit(s);
+  EXPECT_EQ(Count(fams, "pgrepl_replica_lag_cause"), 0u);
+  EXPECT_EQ(Value(fams, "pgrepl_replica_max_standby_streaming_delay_seconds"),
+            30);
 }
 
 TEST(ReplayBlockersCollector, NothingOnAPrimaryOrAfterAFailure) {

@@ -193,6 +193,31 @@ TEST(DecideLagCause, UnknownLagHasNoCause) {
   EXPECT_FALSE(DecideLagCause(in).has_value());
 }
 
+TEST(DecideLagCause, ReplayLagWithoutItsWaitsReadHasNoCause) {
+  // Replay stage dominant, the startup process's waits not read this poll
+  // (carried forward while the replica was not lagging): a conflict, the
+  // delay and the CPU cannot be told apart yet.
+  LagCauseInput in = Lagging(9900, 9900, 9000);
+  in.waits_read = false;
+  EXPECT_FALSE(DecideLagCause(in).has_value());
+  in.apply_delay_seconds = 5;
+  EXPECT_FALSE(DecideLagCause(in).has_value());
+  // A pause comes from the role statement, read every poll.
+  in.replay_paused = true;
+  ASSERT_TRUE(DecideLagCause(in).has_value());
+  EXPECT_EQ(DecideLagCause(in)->cause, LagCause::kReplayPaused);
+  // Lag held before replay needs no waits.
+  LagCauseInput network = Lagging(5000, 5000, 5000);
+  network.waits_read = false;
+  ASSERT_TRUE(DecideLagCause(network).has_value());
+  EXPECT_EQ(DecideLagCause(network)->cause, LagCause::kNetworkOrSender);
+  // Under a second: none, whatever was read.
+  in.replay_paused = false;
+  in.lag_seconds = 0.2;
+  ASSERT_TRUE(DecideLagCause(in).has_value());
+  EXPECT_EQ(DecideLagCause(in)->cause, LagCause::kNone);
+}
+
 TEST(SplitLag, StagesAddUpToTheLag) {
   // primary 10000, written 9000, flushed 8500, replay 6000.
   LagStages st = SplitLag(Lagging(9000, 8500, 6000));

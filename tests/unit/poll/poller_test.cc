@@ -4,17 +4,21 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "exporter/base/metric_sink.h"
 #include "exporter/collector/pg_is_in_recovery.h"
 #include "exporter/collector/pg_replication_slots.h"
+#include "exporter/collector/pg_stat_database_conflicts.h"
 #include "exporter/collector/pg_stat_replication.h"
 #include "exporter/collector/pg_stat_wal_receiver.h"
+#include "exporter/collector/replay_blockers.h"
 #include "exporter/collector/server_identity.h"
 #include "exporter/model/snapshot_store.h"
 #include "exporter/pg/row_source.h"
@@ -293,17 +297,42 @@ TEST_F(PollerTest, SeveralFailedCollectorsCountOneErrorForThePoll) {
   EXPECT_EQ(s->last_error, "query: first");
 }
 
-// The statements every default collector declares for one poll.
+// The statements the due collectors declare for a poll with `plan`.
 std::vector<std::string> Declared(
-    const std::vector<std::unique_ptr<Collector>>& collectors, int version,
-    bool refresh_static) {
+    const std::vector<std::unique_ptr<Collector>>& collectors,
+    const StatementPlan& plan) {
   std::vector<std::string> out;
   for (const auto& c : collectors) {
-    for (auto& sql : c->Statements({version, refresh_static})) {
-      out.push_back(std::move(sql));
+    if (!c->Due(plan)) continue;
+    for (auto& sql : c->Statements(plan)) {
+      if (std::find(out.begin(), out.end(), sql) == out.end()) {
+        out.push_back(std::move(sql));
+      }
     }
   }
   return out;
+}
+
+// Those of a full poll (a new session's first).
+std::vector<std::string> Declared(
+    const std::vector<std::unique_ptr<Collector>>& collectors, int version,
+    bool full) {
+  StatementPlan plan;
+  plan.server_version_num = version;
+  plan.full = full;
+  return Declared(collectors, plan);
+}
+
+// Those of a poll between full ones, after `last`.
+std::vector<std::string> DeclaredAfter(
+    const std::vector<std::unique_ptr<Collector>>& collectors,
+    const InstanceSnapshot& last) {
+  StatementPlan plan;
+  plan.server_version_num = *last.server_version_num;
+  plan.full = false;
+  plan.role = last.role();
+  plan.last = &last;
+  return Declared(collectors, plan);
 }
 
 TEST_F(PollerTest, RoleQueryFailureIsDownAndRunsNoOtherCollector) {
@@ -378,6 +407,24 @@ TEST_F(PollerTest, StartPublishesAnUnpolledSnapshotFirst) {
   EXPECT_TRUE(Latest()->up);
   poller.reset();  // stops and joins
   EXPECT_EQ(db_.open_sessions(), 0);
+}
+
+TEST_F(PollerTest, AStartedPollerPollsAtOnceThenAtItsPhase) {
+  canned::AnswerAsPrimary(&db_);
+  // A 10 s interval placed 50 ms in: the second poll comes at the phase,
+  // long before an interval has passed, and the third an interval later.
+  Poller::Options options{10000ms, 500ms, 500ms, kBackoffMax, ""};
+  options.phase = 50ms;
+  InstanceTarget target{"db1", "host=db1", false};
+  auto poller =
+      std::make_unique<Poller>("main", target, false, options, &collectors_,
+                               &history_, &store_, FakeSessionFactory(&db_));
+  const std::string role = RecoverySql(db_.server_version());
+  poller->Start();
+  EXPECT_TRUE(WaitUntil([&] { return db_.queries(role) >= 2; }, 5000ms));
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(db_.queries(role), 2) << "the next one is an interval away";
+  poller.reset();
 }
 
 TEST_F(PollerTest, ReplicaWithoutReceiverIsNoReceiverWithUnknownLag) {
@@ -585,9 +632,12 @@ TEST_F(PollerTest, EveryCollectorsStatementsGoInOneRoundTripPerPoll) {
   ASSERT_EQ(asked.size(), 1 + first.size());
   EXPECT_EQ(std::vector<std::string>(asked.begin() + 1, asked.end()), first);
 
-  // Steady state: one round trip per poll, the static settings skipped.
-  const std::vector<std::string> steady = Declared(collectors_, v, false);
-  EXPECT_EQ(steady.size(), first.size() - 1);  // the receiver's settings
+  // Steady state: one round trip per poll, without what a full poll
+  // alone reads (the receiver's settings, the standbys' details, the
+  // counters) and what a replica without standbys or lag does not read.
+  const std::vector<std::string> steady = DeclaredAfter(collectors_, *s);
+  EXPECT_EQ(steady,
+            (std::vector<std::string>{RecoverySql(v), WalReceiverSql(v)}));
   for (int n = 1; n <= 5; ++n) {
     const size_t before = db_.asked().size();
     s = Poll(*poller, Slot(n));
@@ -601,6 +651,62 @@ TEST_F(PollerTest, EveryCollectorsStatementsGoInOneRoundTripPerPoll) {
   }
   EXPECT_EQ(s->round_trips, 2u + 5u);
   EXPECT_EQ(s->last_error, "");
+}
+
+TEST_F(PollerTest, EveryCollectorReadsOnFullPollsAndTheRestKeepTheirReadings) {
+  canned::AnswerAsReplica(&db_);
+  const int v = db_.server_version();
+  auto poller = MakePoller();
+  auto s = Poll(*poller, Slot(0));  // a new session: full
+  EXPECT_EQ(db_.queries(DatabaseConflictsSql(v)), 1);
+  EXPECT_EQ(db_.queries(ReplayBlockersSql(v)), 1);
+  const size_t collectors = s->collectors.size();
+  EXPECT_EQ(collectors, collectors_.size());
+  int n = 1;
+  for (; n < Poller::kFullPollEvery; ++n) {
+    s = Poll(*poller, Slot(n));
+    ASSERT_TRUE(s->up) << n;
+    EXPECT_EQ(s->poll_round_trips, 1u) << n;
+    // Not read, still there: the counters and the standbys (none).
+    EXPECT_TRUE(s->CollectorOk("pg_stat_database_conflicts")) << n;
+    EXPECT_EQ(s->collectors.size(), collectors) << n;
+    EXPECT_TRUE(s->readings.count("pg_stat_database_conflicts")) << n;
+    ASSERT_TRUE(s->standbys.has_value()) << n;
+  }
+  EXPECT_EQ(db_.queries(DatabaseConflictsSql(v)), 1);
+  EXPECT_EQ(db_.queries(ReplayBlockersSql(v)), 1) << "not lagging";
+  s = Poll(*poller, Slot(n));  // the kFullPollEvery-th: full again
+  EXPECT_EQ(db_.queries(DatabaseConflictsSql(v)), 2);
+  EXPECT_EQ(db_.queries(ReplayBlockersSql(v)), 2);
+  EXPECT_EQ(s->poll_round_trips, 1u);
+
+  // A failed poll makes the next one full.
+  db_.Answer(WalReceiverSql(v), Status::Query("canceled"));
+  Poll(*poller, Slot(n + 1));
+  canned::AnswerAsReplica(&db_);
+  Poll(*poller, Slot(n + 2));
+  EXPECT_EQ(db_.queries(DatabaseConflictsSql(v)), 3);
+}
+
+TEST_F(PollerTest, ALaggingReplicaReadsWhatHoldsReplayBackEveryPoll) {
+  canned::AnswerAsReplica(&db_);
+  const int v = db_.server_version();
+  auto poller = MakePoller();
+  Poll(*poller, Slot(0));
+  Poll(*poller, Slot(1));
+  EXPECT_EQ(db_.queries(ReplayBlockersSql(v)), 1);
+  // Replay paused: the next polls read the waits, each in the batch.
+  canned::RoleCells paused = canned::ReplicaRole();
+  paused.server_version_num = std::to_string(v);
+  paused.replay_paused = "t";
+  db_.Answer(RecoverySql(v), canned::RoleRows(paused));
+  Poll(*poller, Slot(2));
+  EXPECT_EQ(db_.queries(ReplayBlockersSql(v)), 1);
+  auto s = Poll(*poller, Slot(3));
+  EXPECT_EQ(db_.queries(ReplayBlockersSql(v)), 2);
+  EXPECT_EQ(s->poll_round_trips, 1u);
+  s = Poll(*poller, Slot(4));
+  EXPECT_EQ(db_.queries(ReplayBlockersSql(v)), 3);
 }
 
 TEST_F(PollerTest, StatementsArePreparedOncePerSessionAndAgainAfterReconnect) {
@@ -626,6 +732,7 @@ TEST_F(PollerTest, StatementsArePreparedOncePerSessionAndAgainAfterReconnect) {
 
 TEST_F(PollerTest, AFailingStatementFailsOnlyItsCollectorInTheBatch) {
   canned::AnswerAsReplica(&db_);
+  canned::AnswerStandbys(&db_, {canned::StandbyCells{}});  // it cascades
   const int v = db_.server_version();
   auto poller = MakePoller();
   Poll(*poller, Slot(0));
@@ -659,7 +766,9 @@ TEST_F(PollerTest, AFailedRoleStatementIsDownThoughTheBatchAnsweredTheRest) {
 
 TEST_F(PollerTest, AHangMidPipelineTimesOutAtTheDeadlineAndClosesTheSession) {
   canned::AnswerAsReplica(&db_);
+  canned::AnswerStandbys(&db_, {canned::StandbyCells{}});  // it cascades
   const int v = db_.server_version();
+  db_.Answer(ReplicationSlotsSql(v), canned::SlotRows({canned::SlotCells{}}));
   auto poller = MakePoller();
   Poll(*poller, Slot(0));
   db_.Hang(StatReplicationSql(v));
@@ -700,7 +809,7 @@ TEST_F(PollerTest, StaticSettingsAreReadOnANewSessionAndEveryFewPolls) {
   renamed.primary_conninfo = "host=10.0.0.1 application_name=replica9";
   db_.Answer(IdentitySql(), canned::IdentityRows(renamed));
   int n = 1;
-  for (; n < Poller::kStaticRefreshPolls; ++n) {
+  for (; n < Poller::kFullPollEvery; ++n) {
     s = Poll(*poller, Slot(n));
     ASSERT_TRUE(s->identity.has_value());
     EXPECT_EQ(s->identity->standby_name, "replica1") << n;
@@ -735,8 +844,22 @@ TEST_F(PollerTest, APromotedReplicaReadsTheStaticSettingsAgainAfterDemotion) {
   // Never read as a replica yet: read live at once, not after a minute.
   ASSERT_TRUE(s->identity.has_value());
   EXPECT_EQ(s->identity->standby_name, "replica1");
-  EXPECT_EQ(s->poll_round_trips, 2u) << "the batch and one live read";
-  s = Poll(*poller, Slot(3));  // the role changed: a refresh poll
+  // The role changed: what a replica reads and the primary's batch left
+  // out is read live, each on its own round trip.
+  StatementPlan replica_full;
+  replica_full.server_version_num = db_.server_version();
+  replica_full.role = Role::kReplica;
+  std::vector<std::string> live = Declared(collectors_, replica_full);
+  for (const auto& sql : Declared(collectors_, replica_full)) {
+    // (the primary's steady batch: the role, the standbys, the slots)
+    if (sql == RecoverySql(db_.server_version()) ||
+        sql == StatReplicationSql(db_.server_version()) ||
+        sql == ReplicationSlotsSql(db_.server_version())) {
+      live.erase(std::find(live.begin(), live.end(), sql));
+    }
+  }
+  EXPECT_EQ(s->poll_round_trips, 1u + live.size());
+  s = Poll(*poller, Slot(3));  // the role changed: a full poll
   EXPECT_EQ(s->poll_round_trips, 1u);
   EXPECT_EQ(db_.queries(IdentitySql()), 3);
 }

@@ -64,21 +64,42 @@ Rows IdentityRows(const IdentityCells& x) {
   return r;
 }
 
+namespace {
+Cell PidOf(const StandbyCells& x, size_t index) {
+  return x.pid ? x.pid : Cell(std::to_string(4242 + index));
+}
+}  // namespace
+
 Rows StandbyRows(const std::vector<StandbyCells>& rows) {
   Rows r;
-  r.columns = {
-      "application_name", "client_addr", "state",       "sync_state",
-      "sync_priority",    "slot",        "current_lsn", "sent_lsn",
-      "write_lsn",        "flush_lsn",   "replay_lsn",  "write_lag",
-      "flush_lag",        "replay_lag",  "reply_age",   "backend_xmin_age"};
-  for (const auto& x : rows) {
-    r.values.push_back({x.application_name, x.client_addr, x.state,
-                        x.sync_state, x.sync_priority, x.slot, x.current_lsn,
-                        x.sent_lsn, x.write_lsn, x.flush_lsn, x.replay_lsn,
-                        x.write_lag, x.flush_lag, x.replay_lag, x.reply_age,
-                        x.backend_xmin_age});
+  r.columns = {"pid",        "state",       "sync_state", "sync_priority",
+               "slot",       "current_lsn", "sent_lsn",   "write_lsn",
+               "flush_lsn",  "replay_lsn",  "write_lag",  "flush_lag",
+               "replay_lag", "reply_age"};
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& x = rows[i];
+    r.values.push_back({PidOf(x, i), x.state, x.sync_state, x.sync_priority,
+                        x.slot, x.current_lsn, x.sent_lsn, x.write_lsn,
+                        x.flush_lsn, x.replay_lsn, x.write_lag, x.flush_lag,
+                        x.replay_lag, x.reply_age});
   }
   return r;
+}
+
+Rows StandbyDetailRows(const std::vector<StandbyCells>& rows) {
+  Rows r;
+  r.columns = {"pid", "application_name", "client_addr", "backend_xmin_age"};
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& x = rows[i];
+    r.values.push_back(
+        {PidOf(x, i), x.application_name, x.client_addr, x.backend_xmin_age});
+  }
+  return r;
+}
+
+void AnswerStandbys(FakeDatabase* db, const std::vector<StandbyCells>& rows) {
+  db->Answer(StatReplicationSql(db->server_version()), StandbyRows(rows));
+  db->Answer(StandbyDetailsSql(), StandbyDetailRows(rows));
 }
 
 Rows SlotRows(const std::vector<SlotCells>& rows) {
@@ -196,7 +217,7 @@ void AnswerAsPrimary(FakeDatabase* db) {
   const int v = db->server_version();
   db->Answer(ServerIdentitySql(), ServerIdentityRows());
   db->Answer(RecoverySql(v), RoleRows(WithVersion(PrimaryRole(), v)));
-  db->Answer(StatReplicationSql(v), StandbyRows({StandbyCells{}}));
+  AnswerStandbys(db, {StandbyCells{}});
   db->Answer(ReplicationSlotsSql(v), SlotRows({SlotCells{}}));
   BlockerCells primary;  // no startup process
   primary.startup_wait_event_type = std::nullopt;
@@ -212,7 +233,7 @@ void AnswerAsReplica(FakeDatabase* db) {
   db->Answer(RecoverySql(v), RoleRows(WithVersion(ReplicaRole(), v)));
   db->Answer(WalReceiverSql(v), ReceiverRows({ReceiverCells{}}));
   db->Answer(IdentitySql(), IdentityRows(IdentityCells{}));
-  db->Answer(StatReplicationSql(v), StandbyRows({}));
+  AnswerStandbys(db, {});
   db->Answer(ReplicationSlotsSql(v), SlotRows({}));
   db->Answer(ReplayBlockersSql(v), BlockerRows(BlockerCells{}));
   db->Answer(DatabaseConflictsSql(v), ConflictRows(v));

@@ -62,9 +62,10 @@ struct IdentityCells {
 };
 Rows IdentityRows(const IdentityCells& row);
 
-// A row of StatReplicationSql: standby replica1 caught up on an idle
-// primary, so its time lags are NULL.
+// A walsender of StatReplicationSql and its StandbyDetailsSql row:
+// standby replica1 caught up on an idle primary, so its time lags are NULL.
 struct StandbyCells {
+  Cell pid;  // unset: 4242 plus the row's index
   Cell application_name = "replica1";
   Cell client_addr = "127.0.0.1";
   Cell state = "streaming";
@@ -81,6 +82,9 @@ struct StandbyCells {
   Cell backend_xmin_age = "12";  // hot_standby_feedback on
 };
 Rows StandbyRows(const std::vector<StandbyCells>& rows);
+Rows StandbyDetailRows(const std::vector<StandbyCells>& rows);
+// Answers both statements of pg_stat_replication with `rows`.
+void AnswerStandbys(FakeDatabase* db, const std::vector<StandbyCells>& rows);
 
 // A row of ReplicationSlotsSql: the active physical slot replica1.
 struct SlotCells {

@@ -228,6 +228,7 @@ std::vector<Result<Rows>> FakeSession::Batch(
     const std::vector<std::string>& statements, Clock::time_point deadline) {
   std::vector<Result<Rows>> out;
   out.reserve(statements.size());
+  batch_round_trips_ = connected_ && !statements.empty() ? 1 : 0;
   if (connected_ && !statements.empty()) db_->BatchStarted();
   Status lost = connected_ ? Status::Ok() : Status::Query("not connected");
   for (const auto& sql : statements) {
