@@ -374,13 +374,15 @@ Status Poller::RunCollectors(Clock::time_point deadline) {
       ctx.plan.role = s_.role();
     }
   }
-  // A full poll is due again after a failed one (what failed may be what
-  // it read), after a role change, and every kFullPollEvery polls.
+  // A full poll is due again after one that did not read the role (its
+  // snapshot has nothing to carry forward), after a role change, and
+  // every kFullPollEvery polls. A collector that failed is read again on
+  // its next due poll; until then its failure is what carries forward.
   if (plan.full) {
-    full_due_ = !first_error.ok();
-    if (first_error.ok()) polls_since_full_ = 1;  // this one included
+    full_due_ = !s_.up;
+    if (s_.up) polls_since_full_ = 1;  // this one included
   } else {
-    full_due_ = !first_error.ok() || ++polls_since_full_ >= kFullPollEvery;
+    full_due_ = !s_.up || ++polls_since_full_ >= kFullPollEvery;
   }
   if (s_.up && last_role_ && *last_role_ != s_.role()) full_due_ = true;
   return first_error;

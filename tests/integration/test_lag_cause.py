@@ -23,6 +23,10 @@ from harness import (PGCLUSTER, Cluster, Exporter, descendants, log, run_tests,
 
 INTERVAL = 1.0  # --poll.interval
 ARGS = ["--poll.interval=1s", "--poll.timeout=2s", "--cluster=it"]
+# A replica that keeps up has its replay settings read on full polls only
+# (every 15 polls), as are its oldest transaction and the conflict
+# counters: a change shows within that, plus slack.
+SETTING_SHOWS = 15 + 5
 LAG_FLOOR = 1.0  # kLagCauseMinSeconds
 WITHIN = LAG_FLOOR + 3 * INTERVAL
 CAUSES = ("none", "network_or_sender", "disk", "recovery_conflict",
@@ -122,7 +126,8 @@ def test_apply_delay():
     cluster.tool("delay", "replica1", "20s")
     try:
         exporter.wait_metric("pgrepl_replica_apply_delay_seconds",
-                             {"instance": "replica1"}, lambda v: v == 20, 10)
+                             {"instance": "replica1"}, lambda v: v == 20,
+                             SETTING_SHOWS)
         t0 = time.monotonic()
         write_row()
         wait_cause("replica1", "apply_delay", t0, WITHIN)
@@ -175,9 +180,11 @@ def test_recovery_conflict():
     setting("hot_standby_feedback", "off")
     setting("max_standby_streaming_delay", "15s")
     exporter.wait_metric("pgrepl_replica_hot_standby_feedback",
-                         {"instance": "replica1"}, lambda v: v == 0, 10)
+                         {"instance": "replica1"}, lambda v: v == 0,
+                         SETTING_SHOWS)
     exporter.wait_metric("pgrepl_replica_max_standby_streaming_delay_seconds",
-                         {"instance": "replica1"}, lambda v: v == 15, 10)
+                         {"instance": "replica1"}, lambda v: v == 15,
+                         SETTING_SHOWS)
     before = exporter.scrape().get("pgrepl_database_conflicts_total",
                                    **CONFLICTS)
     assert before is not None, "no snapshot conflict counter on replica1"
@@ -193,7 +200,8 @@ def test_recovery_conflict():
     try:
         exporter.wait_metric("pgrepl_replica_oldest_xact_age_seconds",
                              {"instance": "replica1"},
-                             lambda v: v is not None and v > 0, 10,
+                             lambda v: v is not None and v > 0,
+                             SETTING_SHOWS,
                              what="the reader's transaction on replica1")
         cluster.sql("primary", "DELETE FROM lc_conflict")
         # replica2 keeps hot_standby_feedback on: its slot holds the
@@ -223,8 +231,8 @@ def test_recovery_conflict():
         assert reader.returncode != 0 and "conflict with recovery" in err, err
         after = exporter.wait_metric(
             "pgrepl_database_conflicts_total", CONFLICTS,
-            lambda v: v is not None and v >= before + 1, 10,
-            what="the snapshot conflict counter to rise")
+            lambda v: v is not None and v >= before + 1, SETTING_SHOWS,
+            what="the snapshot conflict counter to rise (full polls)")
         log(f"snapshot conflicts on replica1/postgres: {before} -> {after}")
         m = exporter.scrape()
         for kind in ("tablespace", "lock", "bufferpin", "deadlock"):

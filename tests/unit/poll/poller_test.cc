@@ -680,12 +680,31 @@ TEST_F(PollerTest, EveryCollectorReadsOnFullPollsAndTheRestKeepTheirReadings) {
   EXPECT_EQ(db_.queries(ReplayBlockersSql(v)), 2);
   EXPECT_EQ(s->poll_round_trips, 1u);
 
-  // A failed poll makes the next one full.
-  db_.Answer(WalReceiverSql(v), Status::Query("canceled"));
-  Poll(*poller, Slot(n + 1));
+  // A collector that fails on its full poll is not read again before its
+  // next one: its failure carries forward, the others poll on.
+  db_.Answer(DatabaseConflictsSql(v), Status::Query("canceled"));
+  for (int k = 1; k < Poller::kFullPollEvery; ++k) {
+    EXPECT_TRUE(
+        Poll(*poller, Slot(n + k))->CollectorOk("pg_stat_database_conflicts"))
+        << "not read since the full poll: " << k;
+  }
+  n += Poller::kFullPollEvery;
+  s = Poll(*poller, Slot(n));  // full
+  EXPECT_FALSE(s->CollectorOk("pg_stat_database_conflicts"));
+  EXPECT_EQ(db_.queries(DatabaseConflictsSql(v)), 3);
+  s = Poll(*poller, Slot(n + 1));
+  EXPECT_TRUE(s->up);
+  EXPECT_FALSE(s->CollectorOk("pg_stat_database_conflicts")) << "carried";
+  EXPECT_EQ(s->poll_round_trips, 1u) << "not a full poll";
+  EXPECT_EQ(db_.queries(DatabaseConflictsSql(v)), 3);
+  n += 1;
+  // A poll that could not read the role makes the next one full.
+  canned::AnswerAsReplica(&db_);
+  db_.Answer(RecoverySql(v), Status::Query("canceled"));
+  EXPECT_FALSE(Poll(*poller, Slot(n + 1))->up);
   canned::AnswerAsReplica(&db_);
   Poll(*poller, Slot(n + 2));
-  EXPECT_EQ(db_.queries(DatabaseConflictsSql(v)), 3);
+  EXPECT_EQ(db_.queries(DatabaseConflictsSql(v)), 4);
 }
 
 TEST_F(PollerTest, ALaggingReplicaReadsWhatHoldsReplayBackEveryPoll) {
