@@ -32,7 +32,8 @@ struct StatementPlan {
   // chosen, this poll's when Update() runs; kUnknown when not known (a
   // new session, or the role statement failed).
   Role role = Role::kUnknown;
-  // The previous poll's snapshot; set whenever `full` is false.
+  // The previous poll's snapshot when it read the role; always set when
+  // `full` is false, and null after a role change.
   const InstanceSnapshot* last = nullptr;  // not own
 };
 

@@ -16,20 +16,38 @@ namespace pgrepl {
 //   1795766400.5       | 12.25             | 3            |
 //   last_failed_wal          | last_failed_time | ready_segments
 //   00000001000000000000002A | 1795766410.5     | 2
+//   can_list
+//   t
 // ready_segments lists archive_status (pg_monitor may, since PostgreSQL
 // 12): the segments the archiver has still to copy. With archive_mode off
 // PostgreSQL marks no segment .ready, so the directory is not read: 0.
-std::string ArchiverSql() {
-  return "SELECT current_setting('archive_mode') AS archive_mode, "
+// The function's EXECUTE privilege is checked when the statement starts,
+// even where CASE would not call it, so a role without it would fail the
+// whole statement: the listing is asked for only once the latest reading
+// said the role may (can_list); until then ready_segments is NULL.
+std::string ArchiverSql(bool list_status) {
+  const char* ready =
+      list_status
+          ? "CASE WHEN current_setting('archive_mode') = 'off' THEN 0 ELSE "
+            "(SELECT count(*) FROM pg_ls_archive_statusdir() "
+            "WHERE name LIKE '%.ready') END AS ready_segments, "
+          : "NULL::bigint AS ready_segments, ";
+  return std::string(
+             "SELECT current_setting('archive_mode') AS archive_mode, "
          "archived_count, last_archived_wal, "
          "extract(epoch FROM last_archived_time) AS last_archived_time, "
          "extract(epoch FROM clock_timestamp() - last_archived_time) "
          "AS last_archived_age, failed_count, last_failed_wal, "
-         "extract(epoch FROM last_failed_time) AS last_failed_time, "
-         "CASE WHEN current_setting('archive_mode') = 'off' THEN 0 ELSE "
-         "(SELECT count(*) FROM pg_ls_archive_statusdir() "
-         "WHERE name LIKE '%.ready') END AS ready_segments "
-         "FROM pg_stat_archiver";
+         "extract(epoch FROM last_failed_time) AS last_failed_time, ") +
+         ready +
+         "has_function_privilege('pg_ls_archive_statusdir()', 'EXECUTE') "
+         "AS can_list FROM pg_stat_archiver";
+}
+
+bool ListsArchiveStatus(const StatementPlan& plan) {
+  if (plan.last == nullptr) return false;
+  const auto* r = plan.last->Reading<ArchiverReading>("pg_stat_archiver");
+  return r != nullptr && r->can_list;
 }
 
 Result<ArchiverReading> ParseArchiver(const Rows& rows) {
@@ -51,6 +69,7 @@ Result<ArchiverReading> ParseArchiver(const Rows& rows) {
     r.last_archived_age = 0;  // the same clock; only rounding goes below 0
   }
   r.ready_segments = ParseInt(rows.Get(0, "ready_segments"));
+  r.can_list = ParseBool(rows.Get(0, "can_list")).value_or(false);
   return r;
 }
 
@@ -59,13 +78,13 @@ bool ArchiverActive(const std::string& archive_mode, bool primary) {
 }
 
 std::vector<std::string> PgStatArchiverCollector::Statements(
-    const StatementPlan&) const {
-  return {ArchiverSql()};
+    const StatementPlan& plan) const {
+  return {ArchiverSql(ListsArchiveStatus(plan))};
 }
 
-Status PgStatArchiverCollector::Update(RowSource& db, const PollContext&,
+Status PgStatArchiverCollector::Update(RowSource& db, const PollContext& ctx,
                                        InstanceSnapshot* s) const {
-  auto rows = db.Query(ArchiverSql());
+  auto rows = db.Query(ArchiverSql(ListsArchiveStatus(ctx.plan)));
   if (!rows.ok()) return rows.status();
   auto reading = ParseArchiver(rows.value());
   if (!reading.ok()) return reading.status();

@@ -23,9 +23,14 @@ struct ArchiverReading {
   std::optional<double> last_archived_time, last_failed_time;  // Unix s
   std::optional<double> last_archived_age;  // s, the server's clock
   std::optional<int64_t> ready_segments;    // archive_status/*.ready
+  bool can_list = false;  // the role may list archive_status
 };
 
-std::string ArchiverSql();
+// With `list_status`, ready_segments counts archive_status/*.ready; else
+// it is NULL (the role may not list the directory, or it is not known yet).
+std::string ArchiverSql(bool list_status);
+// Whether this poll lists archive_status: the latest reading said it may.
+bool ListsArchiveStatus(const StatementPlan& plan);
 Result<ArchiverReading> ParseArchiver(const Rows& rows);
 
 // Whether this instance runs an archiver: archive_mode always, or on
@@ -38,7 +43,7 @@ class PgStatArchiverCollector : public Collector {
   // On full polls only (counters and times behind 10-minute alerts); the polls
   // between keep the last reading.
   bool Due(const StatementPlan& plan) const override { return plan.full; }
-  std::vector<std::string> Statements(const StatementPlan&) const override;
+  std::vector<std::string> Statements(const StatementPlan& plan) const override;
   Status Update(RowSource& db, const PollContext& ctx,
                 InstanceSnapshot* s) const override;
   void Emit(const InstanceSnapshot& s, MetricSink& sink) const override;

@@ -318,10 +318,8 @@ Status Poller::RunCollectors(Clock::time_point deadline) {
   StatementPlan plan;
   plan.server_version_num = session_->server_version();
   plan.full = full_due_ || last_ == nullptr;
-  if (!plan.full) {
-    plan.last = last_.get();
-    plan.role = last_->role();
-  }
+  if (last_ != nullptr && last_->up) plan.last = last_.get();
+  if (!plan.full) plan.role = last_->role();
   // Every due collector's statements, each text once, the role's first.
   std::vector<std::string> statements;
   for (const auto& c : *collectors_) {

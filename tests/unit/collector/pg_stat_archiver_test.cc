@@ -47,16 +47,23 @@ std::vector<prometheus::MetricFamily> EmitFor(const ArchiverCells& cells,
   s.recovery = RecoveryInfo{};
   s.recovery->in_recovery = !primary;
   FakeDatabase db;
-  db.Answer(ArchiverSql(), ArchiverRows(cells));
+  canned::AnswerArchiver(&db, cells);
   PgStatArchiverCollector c;
-  EXPECT_TRUE(c.Update(db.rows(), PollContext{}, &s).ok());
+  // After a reading that said the role may list archive_status.
+  InstanceSnapshot last;
+  ArchiverReading listed;
+  listed.can_list = true;
+  last.readings[c.name()] = listed;
+  PollContext ctx;
+  ctx.plan.last = &last;
+  EXPECT_TRUE(c.Update(db.rows(), ctx, &s).ok());
   MetricSink sink(LabelPairs{{"cluster", "c"}, {"instance", "primary"}});
   c.Emit(s, sink);
   return sink.Take();
 }
 
 TEST(ArchiverSql, ReadsOnlyDocumentedColumns) {
-  const std::string sql = ArchiverSql();
+  const std::string sql = ArchiverSql(true);
   for (const char* used :
        {"archived_count", "last_archived_wal", "last_archived_time",
         "failed_count", "last_failed_wal", "last_failed_time"}) {
@@ -147,8 +154,7 @@ TEST(PgStatArchiver, NothingWhenDownOrFailed) {
   InstanceSnapshot s;
   FakeDatabase db;
   PgStatArchiverCollector c;
-  db.Answer(ArchiverSql(), Status::Query("permission denied for function "
-                                         "pg_ls_archive_statusdir"));
+  db.Answer(ArchiverSql(false), Status::Query("canceled"));
   EXPECT_FALSE(c.Update(db.rows(), PollContext{}, &s).ok());
   s.up = true;
   MetricSink sink;
@@ -156,9 +162,43 @@ TEST(PgStatArchiver, NothingWhenDownOrFailed) {
   EXPECT_TRUE(sink.Take().empty());
 }
 
+TEST(PgStatArchiver, ListsArchiveStatusOnlyOnceTheRoleIsKnownToMay) {
+  FakeDatabase db;
+  ArchiverCells cells = Failing();
+  canned::AnswerArchiver(&db, cells);
+  PgStatArchiverCollector c;
+  // The first reading: no listing, so no pending count, and whether the
+  // role may list.
+  InstanceSnapshot first;
+  first.up = true;
+  first.recovery = RecoveryInfo{};
+  ASSERT_TRUE(c.Update(db.rows(), PollContext{}, &first).ok());
+  EXPECT_EQ(db.queries(ArchiverSql(false)), 1);
+  const auto* r = first.Reading<ArchiverReading>(c.name());
+  ASSERT_NE(r, nullptr);
+  EXPECT_TRUE(r->can_list);
+  EXPECT_FALSE(r->ready_segments.has_value()) << "unknown, not 0";
+  // The next one lists.
+  PollContext ctx;
+  ctx.plan.last = &first;
+  EXPECT_EQ(c.Statements(ctx.plan),
+            std::vector<std::string>{ArchiverSql(true)});
+  InstanceSnapshot second;
+  ASSERT_TRUE(c.Update(db.rows(), ctx, &second).ok());
+  EXPECT_EQ(second.Reading<ArchiverReading>(c.name())->ready_segments, 2);
+  // A role without pg_monitor never asks: the statement cannot fail on it.
+  cells.can_list = "f";
+  canned::AnswerArchiver(&db, cells);
+  InstanceSnapshot third;
+  ASSERT_TRUE(c.Update(db.rows(), PollContext{}, &third).ok());
+  ctx.plan.last = &third;
+  EXPECT_EQ(c.Statements(ctx.plan),
+            std::vector<std::string>{ArchiverSql(false)});
+}
+
 TEST(PgStatArchiver, DeclaresTheOneStatementItRuns) {
   FakeDatabase db(170000);
-  db.Answer(ArchiverSql(), ArchiverRows(ArchiverCells{}));
+  canned::AnswerArchiver(&db, ArchiverCells{});
   InstanceSnapshot s;
   PgStatArchiverCollector c;
   ASSERT_TRUE(c.Update(db.rows(), PollContext{}, &s).ok());

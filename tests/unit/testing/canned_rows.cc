@@ -152,11 +152,20 @@ Rows ArchiverRows(const ArchiverCells& x) {
   Rows r;
   r.columns = {"archive_mode",       "archived_count",    "last_archived_wal",
                "last_archived_time", "last_archived_age", "failed_count",
-               "last_failed_wal",    "last_failed_time",  "ready_segments"};
+               "last_failed_wal",    "last_failed_time",  "ready_segments",
+               "can_list"};
   r.values = {{x.archive_mode, x.archived_count, x.last_archived_wal,
                x.last_archived_time, x.last_archived_age, x.failed_count,
-               x.last_failed_wal, x.last_failed_time, x.ready_segments}};
+               x.last_failed_wal, x.last_failed_time, x.ready_segments,
+               x.can_list}};
   return r;
+}
+
+void AnswerArchiver(FakeDatabase* db, const ArchiverCells& row) {
+  ArchiverCells unlisted = row;
+  unlisted.ready_segments = std::nullopt;
+  db->Answer(ArchiverSql(false), ArchiverRows(unlisted));
+  db->Answer(ArchiverSql(true), ArchiverRows(row));
 }
 
 Rows SubscriptionRows(const std::vector<SubscriptionCells>& rows) {
@@ -204,7 +213,7 @@ namespace {
 void AnswerHealthViews(FakeDatabase* db) {
   const int v = db->server_version();
   db->Answer(SyncReplicationSql(), SyncRows("", "0"));
-  db->Answer(ArchiverSql(), ArchiverRows(ArchiverCells{}));
+  AnswerArchiver(db, ArchiverCells{});
   db->Answer(SubscriptionSql(v), SubscriptionRows({}));
   if (v >= kPgStatWalMinVersion) {
     db->Answer(WalStatsSql(), WalStatsRows(WalStatsCells{}));

@@ -127,8 +127,11 @@ struct ArchiverCells {
   Cell failed_count = "0";
   Cell last_failed_wal, last_failed_time;
   Cell ready_segments = "0";
+  Cell can_list = "t";
 };
 Rows ArchiverRows(const ArchiverCells& row);
+// Answers both texts of ArchiverSql with `row`.
+void AnswerArchiver(FakeDatabase* db, const ArchiverCells& row);
 
 // A row of SubscriptionSql: subscription "orders_sub", its apply worker
 // streaming.
