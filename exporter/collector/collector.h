@@ -30,10 +30,10 @@ struct StatementPlan {
   bool full = true;
   // The instance's role: the previous poll's when the statements are
   // chosen, this poll's when Update() runs; kUnknown when not known (a
-  // new session, or the role statement failed).
+  // new session's first poll, or after a poll that did not read it).
   Role role = Role::kUnknown;
-  // The previous poll's snapshot when it read the role; always set when
-  // `full` is false, and null after a role change.
+  // The previous poll's snapshot when it read the role, in this role: set
+  // whenever `full` is false; null on a poll that saw the role change.
   const InstanceSnapshot* last = nullptr;  // not own
 };
 

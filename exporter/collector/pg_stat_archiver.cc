@@ -34,11 +34,11 @@ std::string ArchiverSql(bool list_status) {
           : "NULL::bigint AS ready_segments, ";
   return std::string(
              "SELECT current_setting('archive_mode') AS archive_mode, "
-         "archived_count, last_archived_wal, "
-         "extract(epoch FROM last_archived_time) AS last_archived_time, "
-         "extract(epoch FROM clock_timestamp() - last_archived_time) "
-         "AS last_archived_age, failed_count, last_failed_wal, "
-         "extract(epoch FROM last_failed_time) AS last_failed_time, ") +
+             "archived_count, last_archived_wal, "
+             "extract(epoch FROM last_archived_time) AS last_archived_time, "
+             "extract(epoch FROM clock_timestamp() - last_archived_time) "
+             "AS last_archived_age, failed_count, last_failed_wal, "
+             "extract(epoch FROM last_failed_time) AS last_failed_time, ") +
          ready +
          "has_function_privilege('pg_ls_archive_statusdir()', 'EXECUTE') "
          "AS can_list FROM pg_stat_archiver";
@@ -75,6 +75,12 @@ Result<ArchiverReading> ParseArchiver(const Rows& rows) {
 
 bool ArchiverActive(const std::string& archive_mode, bool primary) {
   return archive_mode == "always" || (archive_mode == "on" && primary);
+}
+
+bool PgStatArchiverCollector::Due(const StatementPlan& plan) const {
+  if (plan.full) return true;
+  const auto* r = plan.last->Reading<ArchiverReading>(name());
+  return r != nullptr && r->can_list && !r->ready_segments;
 }
 
 std::vector<std::string> PgStatArchiverCollector::Statements(

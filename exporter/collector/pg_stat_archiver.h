@@ -23,7 +23,7 @@ struct ArchiverReading {
   std::optional<double> last_archived_time, last_failed_time;  // Unix s
   std::optional<double> last_archived_age;  // s, the server's clock
   std::optional<int64_t> ready_segments;    // archive_status/*.ready
-  bool can_list = false;  // the role may list archive_status
+  bool can_list = false;                    // the role may list archive_status
 };
 
 // With `list_status`, ready_segments counts archive_status/*.ready; else
@@ -40,9 +40,10 @@ bool ArchiverActive(const std::string& archive_mode, bool primary);
 class PgStatArchiverCollector : public Collector {
  public:
   const char* name() const override { return "pg_stat_archiver"; }
-  // On full polls only (counters and times behind 10-minute alerts); the polls
-  // between keep the last reading.
-  bool Due(const StatementPlan& plan) const override { return plan.full; }
+  // On full polls (counters and times behind 10-minute alerts), and on
+  // the poll after one that learned it may list archive_status but did
+  // not (a session's first); the polls between keep the last reading.
+  bool Due(const StatementPlan& plan) const override;
   std::vector<std::string> Statements(const StatementPlan& plan) const override;
   Status Update(RowSource& db, const PollContext& ctx,
                 InstanceSnapshot* s) const override;

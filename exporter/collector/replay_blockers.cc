@@ -23,7 +23,8 @@ namespace pgrepl {
 // One pass over pg_stat_activity (an array in shared memory, one entry per
 // backend slot); the settings come from current_setting(), which reads
 // the process's own copy. A primary has no startup process: NULL waits.
-// Settings are read every poll: all of them change on a reload.
+// Read on full polls and while the replica may lag (Due); the settings
+// change on a reload, so a changed one shows within kFullPollEvery polls.
 std::string ReplayBlockersSql(int /*server_version_num*/) {
   return "SELECT a.startup_wait_event_type, a.startup_wait_event, "
          "extract(epoch FROM clock_timestamp() - a.oldest_xact_start) "

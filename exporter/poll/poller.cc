@@ -127,12 +127,12 @@ void Poller::Run() {
   while (true) {
     PollOnce(Clock::now());
     // Fixed-rate schedule, shifted by the phase after the first poll; a
-    // poll that overran skips the missed slots.
+    // poll that overran skips the missed slots and keeps the phase.
     next += first && options_.phase.count() > 0 ? options_.phase
                                                 : options_.interval;
     first = false;
     auto now = Clock::now();
-    if (next < now) next = now;
+    while (next < now) next += options_.interval;
     std::unique_lock<std::mutex> lock(mu_);
     // A Retarget() ends the wait: the new address is polled at once.
     cv_.wait_until(lock, next,
@@ -317,9 +317,11 @@ void Poller::PollOnce(Clock::time_point start) {
 Status Poller::RunCollectors(Clock::time_point deadline) {
   StatementPlan plan;
   plan.server_version_num = session_->server_version();
-  plan.full = full_due_ || last_ == nullptr;
-  if (last_ != nullptr && last_->up) plan.last = last_.get();
-  if (!plan.full) plan.role = last_->role();
+  if (last_ != nullptr && last_->up) {
+    plan.last = last_.get();
+    plan.role = last_->role();  // what this poll's statements are chosen by
+  }
+  plan.full = full_due_ || plan.last == nullptr;
   // Every due collector's statements, each text once, the role's first.
   std::vector<std::string> statements;
   for (const auto& c : *collectors_) {
@@ -362,7 +364,7 @@ Status Poller::RunCollectors(Clock::time_point deadline) {
     if (c->ReadsRole()) {
       if (!st.ok()) break;  // down: the others need the role
       s_.up = true;         // the collectors after it see role()
-      if (s_.role() != ctx.plan.role && !ctx.plan.full) {
+      if (ctx.plan.last != nullptr && s_.role() != ctx.plan.role) {
         // The role changed since the statements were chosen: nothing of
         // the old role carries over, and what the new role reads and was
         // not sent runs on its own round trip.

@@ -118,7 +118,8 @@ std::vector<prometheus::MetricFamily> Emit(const InstanceSnapshot& s) {
   return sink.Take();
 }
 
-TEST(ReplayBlockersCollector, RendersTheCauseAndItsStages) {
+// Replay waits for a query's snapshot; feedback off, replay waits 30 s.
+ReplayBlockers WaitingOnASnapshotConflict() {
   ReplayBlockers b;
   b.startup_wait_event_type = "IPC";
   b.startup_wait_event = "RecoveryConflictSnapshot";
@@ -126,6 +127,11 @@ TEST(ReplayBlockersCollector, RendersTheCauseAndItsStages) {
   b.max_standby_streaming_delay = 30;
   b.apply_delay = 0;
   b.hot_standby_feedback = false;
+  return b;
+}
+
+TEST(ReplayBlockersCollector, RendersTheCauseAndItsStages) {
+  const ReplayBlockers b = WaitingOnASnapshotConflict();
   auto fams = Emit(LaggingReplica(b));
   EXPECT_EQ(Count(fams, "pgrepl_replica_lag_cause"), 7u);
   EXPECT_EQ(
@@ -198,12 +204,7 @@ TEST(ReplayBlockersCollector, DueOnReplicasWhileTheyMayLagAndOnFullPolls) {
 }
 
 TEST(ReplayBlockersCollector, ACarriedReadingKeepsTheSettingsNotTheWaits) {
-  ReplayBlockers b;
-  b.startup_wait_event_type = "IPC";
-  b.startup_wait_event = "RecoveryConflictSnapshot";
-  b.max_standby_streaming_delay = 30;
-  b.apply_delay = 0;
-  InstanceSnapshot last = LaggingReplica(b);
+  InstanceSnapshot last = LaggingReplica(WaitingOnASnapshotConflict());
   InstanceSnapshot s = LaggingReplica(ReplayBlockers{});
   s.readings.clear();
   ReplayBlockersCollector().CarryForward(last, &s);

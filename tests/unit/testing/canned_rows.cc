@@ -150,10 +150,11 @@ Rows SyncRows(const std::string& standby_names, const std::string& waiting) {
 
 Rows ArchiverRows(const ArchiverCells& x) {
   Rows r;
-  r.columns = {"archive_mode",       "archived_count",    "last_archived_wal",
-               "last_archived_time", "last_archived_age", "failed_count",
-               "last_failed_wal",    "last_failed_time",  "ready_segments",
-               "can_list"};
+  r.columns = {"archive_mode",      "archived_count",
+               "last_archived_wal", "last_archived_time",
+               "last_archived_age", "failed_count",
+               "last_failed_wal",   "last_failed_time",
+               "ready_segments",    "can_list"};
   r.values = {{x.archive_mode, x.archived_count, x.last_archived_wal,
                x.last_archived_time, x.last_archived_age, x.failed_count,
                x.last_failed_wal, x.last_failed_time, x.ready_segments,
