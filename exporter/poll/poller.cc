@@ -288,6 +288,14 @@ void Poller::PollOnce(Clock::time_point start) {
       session_->Close();
       first_error = Status::Query(std::string("poll failed: ") + e.what());
     }
+    // A server that ended the session during the poll (a shutdown, a
+    // terminated backend) is going away: down, though it answered the
+    // role first. A session this side closed on a timeout is not: the
+    // server is slow, and what it answered stands.
+    if (s_.up && !session_->connected() &&
+        first_error.kind() != Status::Kind::kTimeout) {
+      s_.up = false;
+    }
     if (s_.up) Derive();
     if (!first_error.ok()) {
       RecordFailure(first_error);

@@ -816,6 +816,20 @@ TEST_F(PollerTest, AFailedRoleStatementIsDownThoughTheBatchAnsweredTheRest) {
   EXPECT_EQ(s->poll_round_trips, 1u);
 }
 
+TEST_F(PollerTest, AServerThatEndsTheSessionMidPollIsDown) {
+  canned::AnswerAsPrimary(&db_);
+  const int v = db_.server_version();
+  auto poller = MakePoller();
+  Poll(*poller, Slot(0));
+  // A shutdown: the role's answer came, then the server ended the session.
+  db_.Terminate(StatReplicationSql(v));
+  auto s = Poll(*poller, Slot(1));
+  EXPECT_FALSE(s->up);
+  EXPECT_EQ(s->role(), Role::kUnknown);
+  EXPECT_EQ(Errors(*s, Status::Kind::kQuery), 1u);
+  EXPECT_EQ(db_.open_sessions(), 0);
+}
+
 TEST_F(PollerTest, AHangMidPipelineTimesOutAtTheDeadlineAndClosesTheSession) {
   canned::AnswerAsReplica(&db_);
   canned::AnswerStandbys(&db_, {canned::StandbyCells{}});  // it cascades

@@ -20,6 +20,14 @@ void FakeDatabase::Answer(const std::string& sql, Result<Rows> answer) {
   canned_.insert_or_assign(sql, Canned{Behaviour::kAnswer, std::move(answer)});
 }
 
+void FakeDatabase::Terminate(const std::string& sql) {
+  std::lock_guard<std::mutex> lock(mu_);
+  canned_.insert_or_assign(
+      sql, Canned{Behaviour::kTerminate,
+                  Status::Query("FATAL:  terminating connection due to "
+                                "administrator command")});
+}
+
 void FakeDatabase::TimeOut(const std::string& sql) {
   std::lock_guard<std::mutex> lock(mu_);
   canned_.insert_or_assign(
@@ -160,6 +168,8 @@ FakeDatabase::Outcome FakeDatabase::Run(const std::string& sql,
       [[fallthrough]];
     case Behaviour::kTimeOut:
       return {Status::Timeout("fake: query timed out"), true};
+    case Behaviour::kTerminate:
+      return {it->second.answer, true};
   }
   return {Status::Query("fake: unreachable"), false};
 }

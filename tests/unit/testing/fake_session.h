@@ -56,6 +56,9 @@ class FakeDatabase {
   // A query of `sql` never answers: it blocks until its deadline, then
   // times out as above (a frozen server).
   void Hang(const std::string& sql);
+  // The server ends the session at `sql` (a shutdown): a query error, and
+  // the session closes.
+  void Terminate(const std::string& sql);
   // `sql` is unknown again.
   void Forget(const std::string& sql);
 
@@ -98,7 +101,7 @@ class FakeDatabase {
   friend class FakeRows;
   friend SessionFactory FakeSessionFactory(FakeDatabase* db);
 
-  enum class Behaviour { kAnswer, kTimeOut, kHang };
+  enum class Behaviour { kAnswer, kTimeOut, kHang, kTerminate };
   struct Canned {
     Behaviour behaviour;
     Result<Rows> answer;
