@@ -49,13 +49,34 @@ hook_sql() {
 }
 
 # The container's PostgreSQL is PID 1's child chain: stopping it ends the
-# container, so the exec session may end with an error; what counts is
-# that the pod no longer answers as a primary (pgfailover.sh checks).
+# container, so the exec session may end with an error. What counts is
+# positive evidence, not the exec's status and not silence (a pod that
+# kubectl cannot reach may still serve its clients): the pod is gone, or
+# its fence file is there and PostgreSQL does not run (pg_ctl status exits
+# 3 for "no server running"; the restarted container waits in
+# pod-role.sh, which never starts a fenced data directory as a primary).
 # shellcheck disable=SC2016  # $PGDATA is the pod's, expanded there
 stop_script='touch "$PGDATA.fenced" && pg_ctl stop -D "$PGDATA" -m fast -w -t 60'
+# shellcheck disable=SC2016
+fenced_check='test -e "$PGDATA.fenced" && { pg_ctl status -D "$PGDATA" >/dev/null 2>&1; test $? -eq 3; }'
 
 hook_fence() {
     kc exec "$1" -c postgres -- sh -c "$stop_script" >&2 || true
+    local deadline=$((SECONDS + TIMEOUT)) out
+    while ((SECONDS < deadline)); do
+        if ! out=$(KC_TIMEOUT=30 kc get pod "$1" -o name 2>&1); then
+            grep -q NotFound <<<"$out" && return 0
+        fi
+        KC_TIMEOUT=30 kc exec "$1" -c postgres -- sh -c "$fenced_check" 2>/dev/null && return 0
+        sleep 2
+    done
+    log "cannot confirm that $1 is fenced (pod gone, or its fence file present and PostgreSQL stopped)"
+    return 1
+}
+
+# shellcheck disable=SC2016  # $PGDATA is the pod's, printed for the operator
+fenced_hint() {
+    printf '%s is fenced and stays down: to bring it back as it was, kubectl exec %s -c postgres -- sh -c '"'"'rm "$PGDATA.fenced"'"'"'; at the next start of its container, pod-role.sh starts it as before' "$1" "$1"
 }
 
 hook_final_lsn() {

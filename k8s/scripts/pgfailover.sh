@@ -198,26 +198,56 @@ writable_nodes() {
     return 0
 }
 
-# most_advanced: the replica with the highest received LSN (ties: the
-# first named); prints every replica's LSN and what it would lose.
+# most_advanced: the replica with the highest (timeline, received LSN)
+# (ties: the first named): an LSN compares only within one timeline, and a
+# replica on a later one already follows a newer history. Prints every
+# replica's position and what it would lose.
 most_advanced() {
-    local n best="" best_lsn=-1 v
+    local n best="" best_tli=-1 best_lsn=-1 v t
     for n in "${NODES[@]}"; do
         if ((!UP[$n])) || [[ ${RECOVERY[$n]} != t ]]; then continue; fi
-        v=$(lsn_int "${RECEIVE[$n]}")
-        if ((v > best_lsn)); then best=$n best_lsn=$v; fi
+        v=$(lsn_int "${RECEIVE[$n]}") t=${TLI[$n]:-0}
+        if ((t > best_tli || (t == best_tli && v > best_lsn))); then
+            best=$n best_tli=$t best_lsn=$v
+        fi
     done
     [[ -n $best ]] || return 1
     for n in "${NODES[@]}"; do
         if ((!UP[$n])) || [[ ${RECOVERY[$n]} != t ]]; then continue; fi
-        v=$(lsn_int "${RECEIVE[$n]}")
+        v=$(lsn_int "${RECEIVE[$n]}") t=${TLI[$n]:-0}
         if [[ $n == "$best" ]]; then
-            say "  $n received ${RECEIVE[$n]}: the most advanced" >&2
+            say "  $n received ${RECEIVE[$n]} on timeline $t: the most advanced" >&2
+        elif ((t != best_tli)); then
+            say "  $n received ${RECEIVE[$n]} on timeline $t, not $best_tli: behind $best's history (lost if it were promoted)" >&2
         else
-            say "  $n received ${RECEIVE[$n]}: $((best_lsn - v)) bytes behind $best (lost if it were promoted)" >&2
+            say "  $n received ${RECEIVE[$n]} on timeline $t: $((best_lsn - v)) bytes behind $best (lost if it were promoted)" >&2
         fi
     done
     printf '%s\n' "$best"
+}
+
+# choose_target: the replica to promote, from the latest survey: the most
+# advanced, or --to if it is as advanced, and not paused. Refuses (exit 2)
+# otherwise; run it in $(...) and pass its status on.
+choose_target() {
+    local target
+    target=$(most_advanced) || refuse "no replica answers"
+    if [[ -n $TARGET && $TARGET != "$target" ]]; then
+        if [[ ${RECEIVE[$TARGET]:-} != "${RECEIVE[$target]}" ||
+            ${TLI[$TARGET]:-} != "${TLI[$target]}" ]]; then
+            refuse "--to $TARGET is not the most advanced replica ($target is)"
+        fi
+        target=$TARGET
+    fi
+    [[ ${PAUSED[$target]} == false ]] || refuse "replay is paused on $target (pg_wal_replay_resume() first)"
+    printf '%s\n' "$target"
+}
+
+# fenced_hint NAME: how to undo the fence of NAME when nothing was promoted.
+fenced_hint() {
+    local d=${PGDATA_OF[$1]:-}
+    printf '%s is fenced and stays down: to bring it back as it was, remove %s and start it' \
+        "$1" "${d:+${d%/}.fenced}${d:-its <pgdata>.fenced file}"
 }
 
 # wait_for SECONDS WHAT CMD...: CMD until it succeeds; fails after SECONDS.
@@ -364,28 +394,27 @@ cmd_failover() {
         old=${writable[0]}
         ((FENCE)) || refuse "$old still answers as a writable primary; use switchover, or --fence to stop it first"
     fi
-    say "choosing the target by received LSN:"
-    target=$(most_advanced) || refuse "no replica answers"
-    if [[ -n $TARGET && $TARGET != "$target" ]]; then
-        if [[ ${RECEIVE[$TARGET]:-} != "${RECEIVE[$target]}" ]]; then
-            refuse "--to $TARGET is not the most advanced replica ($target is)"
-        fi
-        target=$TARGET
-    fi
-    [[ ${PAUSED[$target]} == false ]] || refuse "replay is paused on $target (pg_wal_replay_resume() first)"
+    say "choosing the target by timeline and received LSN:"
+    target=$(choose_target) || exit $?
+    local undo=""
     if [[ -n $old ]]; then
         step "fence $old (it answers as a writable primary)" hook_fence "$old" ||
-            die "fencing $old failed; nothing was promoted"
+            die "fencing $old failed; nothing was promoted; $(fenced_hint "$old")"
+        undo="; $(fenced_hint "$old")"
         wait_for "$TIMEOUT" "$old to stop answering as a writable primary" not_writable "$old" ||
-            die "$old still answers as writable; nothing was promoted"
-        # What it sent before stopping may have moved the replicas on.
-        ((DRY_RUN)) || { survey; target=$(most_advanced) || die "no replica answers"; }
+            die "$old still answers as writable; nothing was promoted$undo"
+        # What it sent before stopping may have moved the replicas on: the
+        # choice is made again, with the same checks.
+        if ((!DRY_RUN)); then
+            survey
+            target=$(choose_target) || die "after the fence no replica can be promoted (above); nothing was promoted$undo"
+        fi
     fi
     fork=${RECEIVE[$target]}
     say "target: $target (received $fork, replayed ${REPLAY[$target]}, timeline ${TLI[$target]})"
     step "wait until $target has replayed all it received ($fork)" \
         wait_for "$TIMEOUT" "$target replaying to $fork" replayed_at_least "$target" "$fork" ||
-        die "$target did not replay what it received"
+        die "$target did not replay what it received; nothing was promoted$undo"
     promote_with_slots "$target"
     local skip=()
     [[ -n $old ]] && skip=("$old")
@@ -405,7 +434,7 @@ cmd_switchover() {
     mapfile -t writable < <(writable_nodes)
     ((${#writable[@]} == 1)) || refuse "a switchover needs exactly one writable primary (${#writable[@]} answer)"
     old=${writable[0]}
-    say "choosing the target by received LSN:"
+    say "choosing the target by timeline and received LSN:"
     target=$(most_advanced) || refuse "no replica answers"
     [[ -n $TARGET ]] && target=$TARGET
     [[ ${UP[$target]:-0} == 1 && ${RECOVERY[$target]} == t ]] || refuse "$target is not an answering replica"
@@ -422,15 +451,15 @@ cmd_switchover() {
         wait_for "$TIMEOUT" "$target replaying to $lsn0" replayed_at_least "$target" "$lsn0" ||
         die "$target did not catch up; writes on $old are still stopped (ALTER SYSTEM RESET default_transaction_read_only there to undo)"
     step "fence $old: fast shutdown, its shutdown checkpoint streams to $target" hook_fence "$old" ||
-        die "could not stop $old"
+        die "could not stop $old; $(fenced_hint "$old")"
     if ((!DRY_RUN)); then
         final=$(hook_final_lsn "$old") || final=""
-        [[ -n $final ]] || die "cannot read the final LSN of $old"
+        [[ -n $final ]] || die "cannot read the final LSN of $old; nothing was promoted; $(fenced_hint "$old")"
         say "  $old's final LSN (shutdown checkpoint): $final"
     fi
     step "wait until $target has replayed exactly up to $old's final LSN ${final:-}" \
         wait_for "$TIMEOUT" "$target replaying to $final" replayed_at_least "$target" "$final" ||
-        die "$target did not receive $old's last WAL; $old is stopped and fenced, nothing promoted"
+        die "$target did not receive $old's last WAL; nothing was promoted; $(fenced_hint "$old")"
     ((DRY_RUN)) || say "  $target replayed $(one_value "$target" "SELECT pg_last_wal_replay_lsn()"), through $old's shutdown checkpoint record at $final: nothing lost"
     promote_with_slots "$target"
     step "rejoin $old as a replica of $target" hook_rejoin "$old" || die "rejoin of $old failed"
