@@ -223,6 +223,18 @@ class Failover:
     def timeline(self, pod):
         return int(self.value(pod, "SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)"), 16)
 
+    def old_primary_pod_role(self, role_wait, bootstrap_wait):
+        """pod-role.sh at a restart of the old primary's pod, as its init
+        container runs it, with short waits; the CompletedProcess."""
+        env = dict(self.script_env)
+        env.update({"PGDATA": self.env.datadir(PRIMARY_POD), "POD_NAME": PRIMARY_POD,
+                    "ROLE_WAIT_SECONDS": str(role_wait),
+                    "BOOTSTRAP_WAIT_SECONDS": str(bootstrap_wait),
+                    "PGPASSFILE": os.path.join(self.env.dir, PRIMARY_POD,
+                                               "replication.pgpass")})
+        return self.env.as_pg([os.path.join(self.env.dir, "scripts", "pod-role.sh")],
+                              env=env, check=False, timeout=60)
+
     def pgfailover(self, *args, timeout=STEP_TIMEOUT * 2):
         cmd = [os.path.join(self.env.dir, "scripts", "pgfailover.sh"), *args]
         for p in PODS:
@@ -541,13 +553,7 @@ exit $rc
             # as a primary, even with nothing writable anywhere.
             fence = self.env.datadir(PRIMARY_POD) + ".fenced"
             open(fence, "w").close()
-            env = dict(self.script_env)
-            env.update({"PGDATA": self.env.datadir(PRIMARY_POD), "POD_NAME": PRIMARY_POD,
-                        "ROLE_WAIT_SECONDS": "1", "BOOTSTRAP_WAIT_SECONDS": "2",
-                        "PGPASSFILE": os.path.join(self.env.dir, PRIMARY_POD,
-                                                   "replication.pgpass")})
-            r = self.env.as_pg([os.path.join(self.env.dir, "scripts", "pod-role.sh")],
-                               env=env, check=False, timeout=60)
+            r = self.old_primary_pod_role(role_wait=1, bootstrap_wait=2)
             self.check(r.returncode != 0 and "never starts as a primary" in r.stderr
                        and os.path.exists(fence),
                        f"pod-role.sh refuses to start a fenced former primary"
@@ -589,13 +595,7 @@ exit $rc
             open(fence, "w").close()
             control = os.path.join(datadir, "global", "pg_control")
             before = open(control, "rb").read()
-            env = dict(self.script_env)
-            env.update({"PGDATA": datadir, "POD_NAME": PRIMARY_POD,
-                        "ROLE_WAIT_SECONDS": "5", "BOOTSTRAP_WAIT_SECONDS": "3",
-                        "PGPASSFILE": os.path.join(self.env.dir, PRIMARY_POD,
-                                                   "replication.pgpass")})
-            r = self.env.as_pg([os.path.join(self.env.dir, "scripts", "pod-role.sh")],
-                               env=env, check=False, timeout=60)
+            r = self.old_primary_pod_role(role_wait=5, bootstrap_wait=3)
             self.check(r.returncode != 0 and "no rejoin was asked for" in r.stderr
                        and open(control, "rb").read() == before
                        and not os.path.exists(os.path.join(datadir, "standby.signal")),
