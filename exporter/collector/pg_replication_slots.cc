@@ -9,10 +9,15 @@
 namespace pgrepl {
 
 // Sample row:
-//   slot_name | slot_type | active | retained_bytes | wal_status |
-//   replica1  | physical  | t      | 0              | reserved   |
-//   safe_wal_size | xmin_age | catalog_xmin_age | confirmed_flush_lag_bytes
-//                 | 12       |                  |
+//   slot_name | slot_type | active | active_pid | retained_bytes |
+//   replica1  | physical  | t      | 4242       | 0              |
+//   wal_status | safe_wal_size | xmin_age | catalog_xmin_age |
+//   reserved   |               | 12       |                  |
+//   confirmed_flush_lag_bytes
+//
+// Read from pg_get_replication_slots(), the function behind the view: the
+// view joins pg_database for a name this collector does not use, and
+// locks both relations on every execution.
 // Retained WAL is measured from the slot's restart_lsn to the current
 // position (the replay position on a standby, where slots can exist too);
 // a logical slot's confirmed-flush lag from its confirmed_flush_lsn (NULL
@@ -20,7 +25,7 @@ namespace pgrepl {
 std::string ReplicationSlotsSql(int server_version_num) {
   const bool v13 = server_version_num >= 130000;
   return std::string(
-             "SELECT slot_name::text, slot_type, active, "
+             "SELECT slot_name::text, slot_type, active, active_pid, "
              "pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN "
              "pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END, "
              "restart_lsn)::bigint AS retained_bytes, "
@@ -30,7 +35,7 @@ std::string ReplicationSlotsSql(int server_version_num) {
              "confirmed_flush_lsn)::bigint AS confirmed_flush_lag_bytes, ") +
          (v13 ? "wal_status, safe_wal_size "
               : "NULL::text AS wal_status, NULL::bigint AS safe_wal_size ") +
-         "FROM pg_replication_slots ORDER BY slot_name";
+         "FROM pg_get_replication_slots() ORDER BY slot_name";
 }
 
 Status ParseReplicationSlots(const Rows& rows, std::vector<SlotRow>* out) {
@@ -40,6 +45,7 @@ Status ParseReplicationSlots(const Rows& rows, std::vector<SlotRow>* out) {
     r.name = rows.Get(i, "slot_name").value_or("");
     r.type = rows.Get(i, "slot_type").value_or("");
     r.active = ParseBool(rows.Get(i, "active")).value_or(false);
+    r.active_pid = ParseInt(rows.Get(i, "active_pid"));
     if (auto b = ParseInt(rows.Get(i, "retained_bytes"))) {
       r.retained_bytes = *b < 0 ? 0 : static_cast<uint64_t>(*b);
     }
@@ -65,19 +71,42 @@ bool PgReplicationSlotsCollector::Due(const StatementPlan& plan) const {
   return plan.last->slots && !plan.last->slots->empty();
 }
 
+void NameStandbySlots(const std::vector<SlotRow>& slots,
+                      std::vector<StandbyRow>* standbys) {
+  for (auto& standby : *standbys) {
+    standby.slot.clear();
+    for (const auto& slot : slots) {
+      if (slot.active_pid && slot.active_pid == standby.pid) {
+        standby.slot = slot.name;
+      }
+    }
+  }
+}
+
 void PgReplicationSlotsCollector::CarryForward(const InstanceSnapshot& last,
                                                InstanceSnapshot* s) const {
   s->slots = last.slots;
+  if (s->slots && s->standbys) NameStandbySlots(*s->slots, &*s->standbys);
 }
 
-Status PgReplicationSlotsCollector::Update(RowSource& db, const PollContext&,
+Status PgReplicationSlotsCollector::Update(RowSource& db,
+                                           const PollContext& ctx,
                                            InstanceSnapshot* s) const {
   auto rows = db.Query(ReplicationSlotsSql(db.server_version()));
-  if (!rows.ok()) return rows.status();
   std::vector<SlotRow> slots;
-  Status st = ParseReplicationSlots(rows.value(), &slots);
-  if (!st.ok()) return st;
+  Status st =
+      rows.ok() ? ParseReplicationSlots(rows.value(), &slots) : rows.status();
+  if (!st.ok()) {
+    // The standbys keep the slot names of the latest reading: a failed
+    // read says nothing about which slot a walsender uses.
+    const InstanceSnapshot* last = ctx.plan.last;
+    if (s->standbys && last != nullptr && last->slots) {
+      NameStandbySlots(*last->slots, &*s->standbys);
+    }
+    return st;
+  }
   s->slots = std::move(slots);
+  if (s->standbys) NameStandbySlots(*s->slots, &*s->standbys);
   return Status::Ok();
 }
 

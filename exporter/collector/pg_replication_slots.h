@@ -19,6 +19,12 @@ constexpr const char* kWalStatuses[] = {"reserved", "extended", "unreserved",
 
 std::string ReplicationSlotsSql(int server_version_num);
 Status ParseReplicationSlots(const Rows& rows, std::vector<SlotRow>* out);
+// Names each walsender's slot: the slot whose active_pid is its pid, ""
+// for none. pg_stat_get_wal_senders() has no slot column; this collector
+// runs after pg_stat_replication's (registry order) and names the
+// standbys it read, so the slot label is as fresh as the slots.
+void NameStandbySlots(const std::vector<SlotRow>& slots,
+                      std::vector<StandbyRow>* standbys);
 
 class PgReplicationSlotsCollector : public Collector {
  public:

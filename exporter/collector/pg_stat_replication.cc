@@ -19,20 +19,20 @@ namespace pgrepl {
 // pg_stat_get_activity(NULL), which copies every backend's status entry
 // and is most of what the view costs the server. Sample row (a caught-up
 // standby on an idle primary: the lags are NULL):
-//   pid  | state     | sync_state | sync_priority | slot     |
-//   4242 | streaming | async      | 0             | replica1 |
+//   pid  | state     | sync_state | sync_priority |
+//   4242 | streaming | async      | 0             |
 //   current_lsn | sent_lsn  | write_lsn | flush_lsn | replay_lsn |
 //   0/3000148   | 0/3000148 | 0/3000148 | 0/3000148 | 0/3000148  |
 //   write_lag | flush_lag | replay_lag | reply_age
 //             |           |            | 0.412
-// The slot comes from pg_replication_slots joined on the walsender's pid.
+// The slot each walsender uses is named by the pg_replication_slots
+// collector (NameStandbySlots), which reads the slots every poll anyway.
 // The current LSN is read in the same statement, so byte lags compare
 // positions taken at one instant. The function has had these columns
 // since PostgreSQL 12 (reply_time), the oldest version supported, so one
 // text serves every version.
 std::string StatReplicationSql(int /*server_version_num*/) {
   return "SELECT w.pid, w.state, w.sync_state, w.sync_priority, "
-         "coalesce(s.slot_name::text, '') AS slot, "
          "(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
          "ELSE pg_current_wal_lsn() END)::text AS current_lsn, "
          "w.sent_lsn::text, w.write_lsn::text, w.flush_lsn::text, "
@@ -42,7 +42,6 @@ std::string StatReplicationSql(int /*server_version_num*/) {
          "extract(epoch FROM w.replay_lag) AS replay_lag, "
          "extract(epoch FROM clock_timestamp() - w.reply_time) AS reply_age "
          "FROM pg_stat_get_wal_senders() w "
-         "LEFT JOIN pg_replication_slots s ON s.active_pid = w.pid "
          "ORDER BY w.pid";
 }
 
@@ -75,7 +74,6 @@ Status ParseStatReplication(const Rows& rows, std::vector<StandbyRow>* out) {
     r.state = *state;
     r.sync_state = rows.Get(i, "sync_state").value_or("");
     r.sync_priority = ParseInt(rows.Get(i, "sync_priority"));
-    r.slot = rows.Get(i, "slot").value_or("");
     r.current_lsn = ParseLsnCell(rows.Get(i, "current_lsn"));
     r.sent_lsn = ParseLsnCell(rows.Get(i, "sent_lsn"));
     r.write_lsn = ParseLsnCell(rows.Get(i, "write_lsn"));

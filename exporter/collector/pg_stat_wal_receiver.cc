@@ -22,6 +22,8 @@ const char kInsufficientPrivilege[] =
 //   upstream_host | upstream_port | slot
 //   127.0.0.1     | 5432          | replica1
 // The age uses the replica's own clock at both ends, so skew cannot enter.
+// Read from pg_stat_get_wal_receiver(), the function behind the view, with
+// the view's filter: the same row, without locking the view on every poll.
 std::string WalReceiverSql(int server_version_num) {
   const bool v13 = server_version_num >= 130000;
   return std::string(
@@ -34,7 +36,8 @@ std::string WalReceiverSql(int server_version_num) {
          "extract(epoch FROM clock_timestamp() - last_msg_receipt_time) "
          "AS last_msg_age, coalesce(sender_host, '') AS upstream_host, "
          "coalesce(sender_port::text, '') AS upstream_port, "
-         "coalesce(slot_name, '') AS slot FROM pg_stat_wal_receiver";
+         "coalesce(slot_name, '') AS slot "
+         "FROM pg_stat_get_wal_receiver() WHERE pid IS NOT NULL";
 }
 
 // Sample row:

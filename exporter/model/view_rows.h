@@ -28,7 +28,9 @@ struct StandbyRow {
   std::string state;        // startup, catchup, streaming, backup, stopping
   std::string sync_state;   // async, potential, sync, quorum
   std::optional<int64_t> sync_priority;  // 0: asynchronous
-  std::string slot;                      // "" when the standby uses no slot
+  // "" when the standby uses no slot; named by pg_replication_slots
+  // (NameStandbySlots), from the slot whose active_pid is this pid.
+  std::string slot;
   std::optional<uint64_t> current_lsn, sent_lsn, write_lsn, flush_lsn,
       replay_lsn;
   std::optional<double> write_lag, flush_lag, replay_lag;  // seconds
@@ -44,6 +46,7 @@ struct SlotRow {
   std::string name;
   std::string type;  // physical or logical
   bool active = false;
+  std::optional<int64_t> active_pid;       // the walsender or decoder using it
   std::optional<uint64_t> retained_bytes;  // NULL restart_lsn: nothing held
   std::optional<std::string> wal_status;   // 13+: reserved..lost
   std::optional<int64_t> safe_wal_size;    // 13+; NULL when unlimited

@@ -31,13 +31,14 @@ class Poller {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // Every this many polls (15 s at the default 1 s interval, a usual
-  // scrape interval) a poll is full: every collector reads everything.
+  // Every this many polls (30 s at the default 1 s interval, as often as
+  // Prometheus usually scrapes) a poll is full: every collector reads
+  // everything.
   // Also full: a new session's first poll, the one after a failed poll
   // and the one after a role change. The polls between read what on-call
   // needs within a second (role, positions, streams, lag) and keep the
   // rest's last readings (StatementPlan::full, Collector::Due).
-  static constexpr int kFullPollEvery = 15;
+  static constexpr int kFullPollEvery = 30;
 
   struct Options {
     std::chrono::milliseconds interval, timeout, connect_timeout, backoff_max;

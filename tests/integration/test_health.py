@@ -25,13 +25,16 @@ from monitoring import Prometheus, fast_rules_copy  # noqa: E402
 
 ctx = {}
 MIB = 1024 * 1024
+# Seconds within which a value read on full polls only shows: every
+# Poller::kFullPollEvery (30) polls at the 1 s interval, plus slack.
+FULL_POLL = 30 + 15
 
 
 def metric(name, **labels):
     return ctx["exporter"].scrape().get(name, **labels)
 
 
-def wait_metric(name, labels, predicate, timeout=30, what=None):
+def wait_metric(name, labels, predicate, timeout=FULL_POLL, what=None):
     return ctx["exporter"].wait_metric(name, labels, predicate, timeout, what)
 
 
@@ -78,7 +81,7 @@ def test_sync_standby_stopped_while_a_commit_waits():
     c = ctx["cluster"]
     c.sql("primary", "CREATE TABLE sync_probe (x int)")
     set_and_reload("primary", "synchronous_standby_names", "FIRST 1 (replica1)")
-    # The setting is read on full polls (every 15) while it is empty, then
+    # The setting is read on full polls (every 30) while it is empty, then
     # on every poll.
     wait_metric("pgrepl_sync_standbys_required", {"instance": "primary"},
                 lambda v: v == 1, what="the setting read")
@@ -188,12 +191,14 @@ def test_logical_replication_lag_grows_while_disabled_and_drains():
                       "PUBLICATION orders_pub")
     sub = {"instance": "replica2", "subscription": "orders_sub"}
     slot = {"instance": "primary", "slot": "orders_sub", "slot_type": "logical"}
-    wait_metric("pgrepl_subscription_worker_up", sub, lambda v: v == 1, 30)
+    wait_metric("pgrepl_subscription_worker_up", sub, lambda v: v == 1,
+                FULL_POLL)
     wait_metric("pgrepl_slot_confirmed_flush_lag_bytes", slot,
                 lambda v: v is not None and v < MIB, 30, "slot caught up")
 
     c.sql("replica2", "ALTER SUBSCRIPTION orders_sub DISABLE")
-    wait_metric("pgrepl_subscription_worker_up", sub, lambda v: v == 0, 30)
+    wait_metric("pgrepl_subscription_worker_up", sub, lambda v: v == 0,
+                FULL_POLL)
     assert metric("pgrepl_subscription_enabled", **sub) == 0
     wait_metric("pgrepl_slot_active", slot, lambda v: v == 0, 30)
     lags = []
@@ -213,7 +218,8 @@ def test_logical_replication_lag_grows_while_disabled_and_drains():
     assert lags[-1] > 2 * MIB, lags
 
     c.sql("replica2", "ALTER SUBSCRIPTION orders_sub ENABLE")
-    wait_metric("pgrepl_subscription_worker_up", sub, lambda v: v == 1, 30)
+    wait_metric("pgrepl_subscription_worker_up", sub, lambda v: v == 1,
+                FULL_POLL)
     drained = wait_metric("pgrepl_slot_confirmed_flush_lag_bytes", slot,
                           lambda v: v is not None and v < MIB, 60,
                           "lag drained")
@@ -246,7 +252,7 @@ def test_pg_stat_wal_counters_rise_with_writes():
     # pg_stat_wal is flushed by the backends at the end of a transaction
     # or within a second: wait for it rather than assume.
     r1 = wait_metric("pgrepl_wal_records_total", {"instance": "primary"},
-                     lambda v: v is not None and v >= r0 + 1000, 30)
+                     lambda v: v is not None and v >= r0 + 1000, FULL_POLL)
     b1 = metric("pgrepl_wal_bytes_total", instance="primary")
     log(f"wal_records {r0} -> {r1}, wal_bytes {b0} -> {b1}")
     assert b1 > b0

@@ -24,9 +24,9 @@ from harness import (PGCLUSTER, Cluster, Exporter, descendants, log, run_tests,
 INTERVAL = 1.0  # --poll.interval
 ARGS = ["--poll.interval=1s", "--poll.timeout=2s", "--cluster=it"]
 # A replica that keeps up has its replay settings read on full polls only
-# (every 15 polls), as are its oldest transaction and the conflict
+# (every 30 polls), as are its oldest transaction and the conflict
 # counters: a change shows within that, plus slack.
-SETTING_SHOWS = 15 + 5
+SETTING_SHOWS = 30 + 5
 LAG_FLOOR = 1.0  # kLagCauseMinSeconds
 WITHIN = LAG_FLOOR + 3 * INTERVAL
 CAUSES = ("none", "network_or_sender", "disk", "recovery_conflict",

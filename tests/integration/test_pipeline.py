@@ -115,7 +115,7 @@ def test_one_round_trip_and_one_parse_per_statement_and_session():
                     raise AssertionError(f"{name}: nothing executed twice")
                 # Every poll: the role and positions (2 statements on a
                 # replica that keeps up, 3 on a primary). Full polls only
-                # (the first, then every 15th): the rest, among them the
+                # (the first, then every 30th): the rest, among them the
                 # counters, run once in these few seconds.
                 every = [s for s, n in executes.items() if n >= polls]
                 assert len(every) >= 2, (name, executes)

@@ -20,7 +20,7 @@ from harness import (PGCLUSTER, Cluster, Exporter, descendants, log, run_tests,
                      wait_until)
 
 ARGS = ["--poll.interval=1s", "--poll.timeout=2s", "--cluster=it"]
-FULL_POLL = 15  # s: Poller::kFullPollEvery polls at the 1 s interval
+FULL_POLL = 30  # s: Poller::kFullPollEvery polls at the 1 s interval
 N = 300  # transactions the primary runs while the replica holds its snapshot
 # Feedback reaches the primary at least every wal_receiver_status_interval
 # (10 s by default), and whenever the replica's xmin changes.
@@ -78,7 +78,7 @@ def holds_horizon(metric, labels, held_xmin_sql):
         wait_until(lambda: primary_sql(held_xmin_sql) == reader_xmin,
                    FEEDBACK, what=f"replica1's feedback to hold {reader_xmin}")
         # The exporter's next poll that reads it sees the held horizon: a
-        # slot's every poll, a walsender's on full polls (every 15 s).
+        # slot's every poll, a walsender's on full polls (every 30 s).
         wait_until(lambda: age(metric, labels) is not None, FULL_POLL + 5,
                    what=f"{metric}{labels}")
         time.sleep(1.5)

@@ -290,5 +290,53 @@ TEST(PgReplicationSlots, NothingWhenDownOrUnread) {
   EXPECT_TRUE(EmitFor({}).empty());  // no slots: no samples
 }
 
+TEST(NameStandbySlots, EachWalsenderGetsTheSlotItHolds) {
+  SlotCells held;  // replica1, active_pid 4242
+  SlotCells other;
+  other.slot_name = "replica2";
+  other.active_pid = "4243";
+  SlotCells idle;
+  idle.slot_name = "spare";
+  idle.active = "f";
+  idle.active_pid = std::nullopt;
+  auto slots = Parse({held, other, idle});
+  std::vector<StandbyRow> standbys(3);
+  standbys[0].pid = 4243;
+  standbys[1].pid = 4242;
+  standbys[2].pid = 4300;  // streams without a slot
+  standbys[2].slot = "stale";
+  NameStandbySlots(slots, &standbys);
+  EXPECT_EQ(standbys[0].slot, "replica2");
+  EXPECT_EQ(standbys[1].slot, "replica1");
+  EXPECT_EQ(standbys[2].slot, "");
+}
+
+TEST(PgReplicationSlots, AFailedReadKeepsTheLatestSlotNames) {
+  // The previous poll saw walsender 4242 on slot replica1; this poll's
+  // slot read times out: the standby keeps its slot label.
+  InstanceSnapshot last;
+  last.up = true;
+  last.slots = Parse({SlotCells{}});
+  InstanceSnapshot s;
+  s.standbys = std::vector<StandbyRow>(1);
+  (*s.standbys)[0].pid = 4242;
+  FakeDatabase db(150000);
+  db.TimeOut(ReplicationSlotsSql(150000));
+  PollContext ctx;
+  ctx.plan.last = &last;
+  EXPECT_FALSE(PgReplicationSlotsCollector().Update(db.rows(), ctx, &s).ok());
+  EXPECT_EQ((*s.standbys)[0].slot, "replica1");
+}
+
+TEST(PgReplicationSlots, ACarriedReadingNamesTheStandbysToo) {
+  InstanceSnapshot last;
+  last.slots = Parse({SlotCells{}});
+  InstanceSnapshot s;
+  s.standbys = std::vector<StandbyRow>(1);
+  (*s.standbys)[0].pid = 4242;
+  PgReplicationSlotsCollector().CarryForward(last, &s);
+  EXPECT_EQ((*s.standbys)[0].slot, "replica1");
+}
+
 }  // namespace
 }  // namespace pgrepl

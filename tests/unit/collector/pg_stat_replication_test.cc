@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "exporter/base/metric_sink.h"
+#include "exporter/collector/pg_replication_slots.h"
 #include "exporter/model/snapshot.h"
 #include "tests/unit/testing/canned_rows.h"
 #include "tests/unit/testing/fake_session.h"
@@ -52,7 +53,6 @@ Row BehindNullLags() {
   Row r = Blank();
   r.application_name = "replica2";
   r.client_addr = "10.0.0.2";
-  r.slot = "";
   r.current_lsn = "0/3000000";
   r.sent_lsn = "0/2FFF000";    // 4096 behind
   r.write_lsn = "0/2FF0000";   // 65536 behind
@@ -67,21 +67,26 @@ Row Startup() {
   r.application_name = "replica3";
   r.client_addr = "";
   r.state = "startup";
-  r.slot = "";
   r.current_lsn = "0/3000000";
   return r;
 }
 
 // The value of the single sample of `name` whose labels include `want`;
 // nullopt when there is none (or, to catch ambiguity, more than one).
-std::vector<prometheus::MetricFamily> EmitFor(const std::vector<Row>& rows,
-                                              bool up = true) {
+// The metrics of a poll that read `rows` and then the slots `slots` (the
+// slots collector names each walsender's slot).
+std::vector<prometheus::MetricFamily> EmitFor(
+    const std::vector<Row>& rows, bool up = true,
+    const std::vector<canned::SlotCells>& slots = {}) {
   InstanceSnapshot s;
   s.up = up;
   FakeDatabase db;
   canned::AnswerStandbys(&db, rows);
+  db.Answer(ReplicationSlotsSql(db.server_version()), canned::SlotRows(slots));
   EXPECT_TRUE(
       PgStatReplicationCollector().Update(db.rows(), PollContext{}, &s).ok());
+  EXPECT_TRUE(
+      PgReplicationSlotsCollector().Update(db.rows(), PollContext{}, &s).ok());
   MetricSink sink(LabelPairs{{"cluster", "c"}, {"instance", "primary"}});
   PgStatReplicationCollector().Emit(s, sink);
   return sink.Take();
@@ -107,7 +112,7 @@ TEST(ParseStatReplication, SeveralRowsWithNulls) {
   EXPECT_EQ(a.client_addr, "127.0.0.1");
   EXPECT_EQ(a.state, "streaming");
   EXPECT_EQ(a.sync_state, "async");
-  EXPECT_EQ(a.slot, "replica1");
+  EXPECT_EQ(a.slot, "");  // named by pg_replication_slots, not this view
   EXPECT_EQ(a.current_lsn, 0x3000148u);
   EXPECT_EQ(a.sent_lsn, 0x3000148u);
   EXPECT_EQ(a.write_lsn, 0x3000148u);
@@ -171,7 +176,6 @@ TEST(ParseStatReplication, NullTextColumnsBecomeEmpty) {
   Row r = IdleCaughtUp();
   r.application_name = std::nullopt;
   r.client_addr = std::nullopt;
-  r.slot = std::nullopt;
   std::vector<StandbyRow> out;
   ASSERT_TRUE(ParseStatReplication(MakeRows({r}), &out).ok());
   ASSERT_EQ(out.size(), 1u);
@@ -462,7 +466,7 @@ TEST(PgStatReplication, NullCurrentLsnGivesNoByteLag) {
 TEST(PgStatReplication, LabelsIdentifyTheStandby) {
   Row r = IdleCaughtUp();
   r.sync_state = "sync";
-  auto fams = EmitFor({r});
+  auto fams = EmitFor({r}, true, {canned::SlotCells{}});
   auto m = Matches(fams, "pgrepl_standby_lag_seconds", {{"stage", "replay"}});
   ASSERT_EQ(m.size(), 1u);
   Labels got;

@@ -72,16 +72,16 @@ Cell PidOf(const StandbyCells& x, size_t index) {
 
 Rows StandbyRows(const std::vector<StandbyCells>& rows) {
   Rows r;
-  r.columns = {"pid",        "state",       "sync_state", "sync_priority",
-               "slot",       "current_lsn", "sent_lsn",   "write_lsn",
-               "flush_lsn",  "replay_lsn",  "write_lag",  "flush_lag",
-               "replay_lag", "reply_age"};
+  r.columns = {"pid",         "state",     "sync_state", "sync_priority",
+               "current_lsn", "sent_lsn",  "write_lsn",  "flush_lsn",
+               "replay_lsn",  "write_lag", "flush_lag",  "replay_lag",
+               "reply_age"};
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& x = rows[i];
     r.values.push_back({PidOf(x, i), x.state, x.sync_state, x.sync_priority,
-                        x.slot, x.current_lsn, x.sent_lsn, x.write_lsn,
-                        x.flush_lsn, x.replay_lsn, x.write_lag, x.flush_lag,
-                        x.replay_lag, x.reply_age});
+                        x.current_lsn, x.sent_lsn, x.write_lsn, x.flush_lsn,
+                        x.replay_lsn, x.write_lag, x.flush_lag, x.replay_lag,
+                        x.reply_age});
   }
   return r;
 }
@@ -104,14 +104,16 @@ void AnswerStandbys(FakeDatabase* db, const std::vector<StandbyCells>& rows) {
 
 Rows SlotRows(const std::vector<SlotCells>& rows) {
   Rows r;
-  r.columns = {
-      "slot_name",      "slot_type",        "active",
-      "retained_bytes", "wal_status",       "safe_wal_size",
-      "xmin_age",       "catalog_xmin_age", "confirmed_flush_lag_bytes"};
+  r.columns = {"slot_name",        "slot_type",
+               "active",           "active_pid",
+               "retained_bytes",   "wal_status",
+               "safe_wal_size",    "xmin_age",
+               "catalog_xmin_age", "confirmed_flush_lag_bytes"};
   for (const auto& x : rows) {
-    r.values.push_back({x.slot_name, x.slot_type, x.active, x.retained_bytes,
-                        x.wal_status, x.safe_wal_size, x.xmin_age,
-                        x.catalog_xmin_age, x.confirmed_flush_lag_bytes});
+    r.values.push_back({x.slot_name, x.slot_type, x.active, x.active_pid,
+                        x.retained_bytes, x.wal_status, x.safe_wal_size,
+                        x.xmin_age, x.catalog_xmin_age,
+                        x.confirmed_flush_lag_bytes});
   }
   return r;
 }

@@ -71,7 +71,6 @@ struct StandbyCells {
   Cell state = "streaming";
   Cell sync_state = "async";
   Cell sync_priority = "0";
-  Cell slot = "replica1";
   Cell current_lsn = "0/3000148";
   Cell sent_lsn = "0/3000148";
   Cell write_lsn = "0/3000148";
@@ -86,11 +85,13 @@ Rows StandbyDetailRows(const std::vector<StandbyCells>& rows);
 // Answers both statements of pg_stat_replication with `rows`.
 void AnswerStandbys(FakeDatabase* db, const std::vector<StandbyCells>& rows);
 
-// A row of ReplicationSlotsSql: the active physical slot replica1.
+// A row of ReplicationSlotsSql: the active physical slot replica1, used by
+// the walsender of StandbyCells' first row (pid 4242).
 struct SlotCells {
   Cell slot_name = "replica1";
   Cell slot_type = "physical";
   Cell active = "t";
+  Cell active_pid = "4242";
   Cell retained_bytes = "0";
   Cell wal_status = "reserved";
   Cell safe_wal_size = std::nullopt;
