@@ -16,25 +16,28 @@ namespace pgrepl {
 //   150018             |             |                          | 0/3000148   |
 //   0/3000148  | f
 // CASE keeps primary-only and standby-only functions from raising errors.
+// Each CASE asks pg_is_in_recovery() again rather than reading it once in
+// a subquery: the function only reads shared memory, and a subquery would
+// add a plan node that the server sets up on every poll. Within one
+// statement the answer can only go from true to false (a promotion), and
+// every function called is valid after that.
 std::string RecoverySql(int server_version_num) {
   const char* paused = server_version_num >= 140000
                            ? "pg_get_wal_replay_pause_state() <> 'not paused'"
                            : "pg_is_wal_replay_paused()";
   return std::string(
-             "SELECT r.in_recovery, current_setting('server_version_num') "
-             "AS server_version_num, "
-             "CASE WHEN NOT r.in_recovery THEN pg_current_wal_lsn()::text END "
-             "AS current_lsn, "
-             "CASE WHEN NOT r.in_recovery THEN "
+             "SELECT pg_is_in_recovery() AS in_recovery, "
+             "current_setting('server_version_num') AS server_version_num, "
+             "CASE WHEN NOT pg_is_in_recovery() THEN "
+             "pg_current_wal_lsn()::text END AS current_lsn, "
+             "CASE WHEN NOT pg_is_in_recovery() THEN "
              "pg_walfile_name(pg_current_wal_lsn()) END AS walfile, "
-             "CASE WHEN r.in_recovery THEN pg_last_wal_receive_lsn()::text END "
-             "AS receive_lsn, "
-             "CASE WHEN r.in_recovery THEN pg_last_wal_replay_lsn()::text END "
-             "AS replay_lsn, "
-             "CASE WHEN r.in_recovery THEN ") +
-         paused +
-         " END AS replay_paused "
-         "FROM (SELECT pg_is_in_recovery() AS in_recovery) r";
+             "CASE WHEN pg_is_in_recovery() THEN "
+             "pg_last_wal_receive_lsn()::text END AS receive_lsn, "
+             "CASE WHEN pg_is_in_recovery() THEN "
+             "pg_last_wal_replay_lsn()::text END AS replay_lsn, "
+             "CASE WHEN pg_is_in_recovery() THEN ") +
+         paused + " END AS replay_paused";
 }
 
 Status ParseRecoveryRow(const Rows& rows, RecoveryInfo* out) {
