@@ -28,6 +28,8 @@ ARGS = ["--poll.interval=1s", "--poll.timeout=2s", "--cluster=it"]
 # counters: a change shows within that, plus slack.
 SETTING_SHOWS = 30 + 5
 LAG_FLOOR = 1.0  # kLagCauseMinSeconds
+READER_SLEEP = 90  # s: the conflicting reader's longest life
+READER_QUERY = f"SELECT pg_sleep({READER_SLEEP})"
 WITHIN = LAG_FLOOR + 3 * INTERVAL
 CAUSES = ("none", "network_or_sender", "disk", "recovery_conflict",
           "replay_paused", "apply_delay", "replay_cpu")
@@ -188,21 +190,24 @@ def test_recovery_conflict():
     before = exporter.scrape().get("pgrepl_database_conflicts_total",
                                    **CONFLICTS)
     assert before is not None, "no snapshot conflict counter on replica1"
-    # The reader holds its snapshot for at most 40 s (pg_sleep), far past
-    # the 15 s after which replay cancels it.
+    # The reader holds its snapshot for at most READER_SLEEP s (pg_sleep),
+    # far past the 15 s after which replay cancels it.
     reader = subprocess.Popen(
         [PGCLUSTER, "psql", cluster.dir, "replica1", "-XAt",
          "-v", "ON_ERROR_STOP=1",
          "-c", "BEGIN ISOLATION LEVEL REPEATABLE READ",
          "-c", "SELECT count(*) FROM lc_conflict",
-         "-c", "SELECT pg_sleep(40)", "-c", "COMMIT"],
+         "-c", READER_QUERY, "-c", "COMMIT"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        exporter.wait_metric("pgrepl_replica_oldest_xact_age_seconds",
-                             {"instance": "replica1"},
-                             lambda v: v is not None and v > 0,
-                             SETTING_SHOWS,
-                             what="the reader's transaction on replica1")
+        # Its snapshot is taken once it sleeps (its count ran). The
+        # exporter reads the oldest transaction's age on full polls while
+        # replica1 keeps up, and on every poll once it lags: it is checked
+        # below, during the conflict.
+        wait_until(lambda: cluster.sql(
+            "replica1", "SELECT count(*) FROM pg_stat_activity "
+            f"WHERE query = '{READER_QUERY}' AND state = 'active'") == "1",
+            30, what="the reader's transaction on replica1")
         cluster.sql("primary", "DELETE FROM lc_conflict")
         # replica2 keeps hot_standby_feedback on: its slot holds the
         # primary's horizon at its last feedback (sent every 10 s), which
@@ -244,7 +249,7 @@ def test_recovery_conflict():
     finally:
         # A client that goes away leaves pg_sleep running on the server.
         cluster.sql("replica1", "SELECT count(pg_terminate_backend(pid)) "
-                    "FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(40)'")
+                    f"FROM pg_stat_activity WHERE query = '{READER_QUERY}'")
         if reader.poll() is None:
             below = descendants(reader.pid)
             reader.terminate()
