@@ -19,8 +19,10 @@ namespace pgrepl {
 // Each CASE asks pg_is_in_recovery() again rather than reading it once in
 // a subquery: the function only reads shared memory, and a subquery would
 // add a plan node that the server sets up on every poll. Within one
-// statement the answer can only go from true to false (a promotion), and
-// every function called is valid after that.
+// statement the answer can only go from true to false (a promotion). Each
+// CASE asks just before its own call, so the pause function (which raises
+// an error outside recovery) fails only if a promotion lands between the
+// two; that poll then fails and the next one reads the new role.
 std::string RecoverySql(int server_version_num) {
   const char* paused = server_version_num >= 140000
                            ? "pg_get_wal_replay_pause_state() <> 'not paused'"

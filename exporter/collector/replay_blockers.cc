@@ -106,13 +106,14 @@ void ReplayBlockersCollector::Emit(const InstanceSnapshot& s,
   if (s.role() != Role::kReplica || !s.CollectorOk(name())) return;
   const auto* b = s.Reading<ReplayBlockers>(name());
   if (b == nullptr) return;
-  sink.Gauge(
-      "pgrepl_replica_recovery_conflict_waiting",
-      "1 when the replica's startup process waits on a recovery "
-      "conflict (a query holds back replay), else 0.",
-      IsRecoveryConflictWait(b->startup_wait_event_type, b->startup_wait_event)
-          ? 1
-          : 0);
+  // Absent when it cannot be told (PostgreSQL 12, a transaction open).
+  if (auto waiting =
+          RecoveryConflictWaiting(*b, s.server_version_num.value_or(0))) {
+    sink.Gauge("pgrepl_replica_recovery_conflict_waiting",
+               "1 when the replica's startup process waits on a recovery "
+               "conflict (a query holds back replay), else 0.",
+               *waiting ? 1 : 0);
+  }
   if (b->oldest_xact_age) {
     sink.Gauge("pgrepl_replica_oldest_xact_age_seconds",
                "Age of the oldest open transaction of a client on the "

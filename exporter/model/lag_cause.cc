@@ -46,6 +46,19 @@ bool IsRecoveryConflictWait(const std::string& wait_event_type,
           wait_event == "RecoveryConflictTablespace");
 }
 
+std::optional<bool> RecoveryConflictWaiting(const ReplayBlockers& b,
+                                            int server_version_num) {
+  if (!b.waits_read) return false;
+  if (IsRecoveryConflictWait(b.startup_wait_event_type, b.startup_wait_event)) {
+    return true;
+  }
+  if (server_version_num > 0 && server_version_num < 130000 &&
+      b.startup_wait_event_type.empty() && b.oldest_xact_age) {
+    return std::nullopt;
+  }
+  return false;
+}
+
 LagStages SplitLag(const LagCauseInput& in) {
   LagStages out;
   const auto& written = in.written_lsn ? in.written_lsn : in.flushed_lsn;
@@ -95,6 +108,8 @@ std::optional<LagCauseVerdict> DecideLagCause(const LagCauseInput& in) {
   } else if (in.apply_delay_seconds > 0 ||
              (type == "Timeout" && event == "RecoveryApplyDelay")) {
     out.cause = LagCause::kApplyDelay;
+  } else if (in.conflict_wait_unknown) {
+    return std::nullopt;  // PostgreSQL 12: a conflict or the CPU
   } else {
     out.cause = LagCause::kReplayCpu;
   }
@@ -123,6 +138,8 @@ std::optional<LagCauseInput> LagCauseInputOf(const InstanceSnapshot& s) {
   in.startup_wait_event_type = b->startup_wait_event_type;
   in.startup_wait_event = b->startup_wait_event;
   in.waits_read = b->waits_read;
+  in.conflict_wait_unknown =
+      !RecoveryConflictWaiting(*b, s.server_version_num.value_or(0));
   in.apply_delay_seconds = b->apply_delay.value_or(0);
   return in;
 }

@@ -10,6 +10,7 @@
 namespace pgrepl {
 
 struct InstanceSnapshot;
+struct ReplayBlockers;
 
 // The causes, in the label order of pgrepl_replica_lag_cause.
 enum class LagCause {
@@ -43,9 +44,20 @@ constexpr double kLagCauseMinSeconds = 1.0;
 //   IPC / RecoveryConflictTablespace: a query uses a dropped tablespace
 //     (13+).
 // PostgreSQL 12 sleeps without a wait event during snapshot and tablespace
-// conflicts: there they show as replay_cpu.
+// conflicts: see RecoveryConflictWaiting.
 bool IsRecoveryConflictWait(const std::string& wait_event_type,
                             const std::string& wait_event);
+
+// Whether the replica's startup process waits on a recovery conflict, from
+// a replay_blockers reading: IsRecoveryConflictWait of its wait event. On
+// PostgreSQL 12 (server_version_num below 130000) a startup process with
+// no wait event is either replaying or sleeping in a snapshot or
+// tablespace conflict: nullopt (unknown) while a client transaction is
+// open on the replica, false when none is (nothing to conflict with). A
+// reading whose waits were not read (carried while the replica kept up)
+// is false: replay that waits on a query falls behind within the second.
+std::optional<bool> RecoveryConflictWaiting(const ReplayBlockers& b,
+                                            int server_version_num);
 
 // Everything the decision reads, as plain values.
 struct LagCauseInput {
@@ -63,6 +75,9 @@ struct LagCauseInput {
   // False when the waits were not read this poll (ReplayBlockers::
   // waits_read): a lag held in replay then has no cause until they are.
   bool waits_read = true;
+  // True when RecoveryConflictWaiting() is unknown (PostgreSQL 12): a lag
+  // held in replay then has no cause unless paused or delayed.
+  bool conflict_wait_unknown = false;
   double apply_delay_seconds = 0;  // recovery_min_apply_delay
 };
 
@@ -92,7 +107,8 @@ LagStages SplitLag(const LagCauseInput& in);
 //     on RecoveryPause); else kRecoveryConflict when the startup process
 //     waits on a conflict; else kApplyDelay when recovery_min_apply_delay
 //     is set (or the startup process waits on RecoveryApplyDelay); else
-//     kReplayCpu.
+//     nullopt when the conflict wait is unknown (conflict_wait_unknown);
+//     else kReplayCpu.
 std::optional<LagCauseVerdict> DecideLagCause(const LagCauseInput& in);
 
 // The input for a replica's snapshot (its lag, receiver, recovery and

@@ -173,7 +173,11 @@ void Poller::ApplyRetarget() {
 }
 
 void Poller::BackOff(Clock::time_point start, const Status& why) {
-  backoff_ = backoff_.count() == 0
+  // A sidecar's watch of the primary tries again every poll: until it
+  // sees the primary back, a replica whose stream is down may still serve
+  // without one, while clients commit again (docs/http.md). One attempt a
+  // poll at the write endpoint is cheap; the others double up to the cap.
+  backoff_ = backoff_.count() == 0 || options_.primary_watch
                  ? options_.interval
                  : std::min(backoff_ * 2, options_.backoff_max);
   next_connect_ = start + backoff_;

@@ -86,6 +86,7 @@ HEAVY_CLIENTS = env_number("PGREPL_LIFECYCLE_HEAVY_CLIENTS", 8)
 HEAVY_RATE = env_number("PGREPL_LIFECYCLE_HEAVY_RATE", 2000)
 OUTAGE_SECONDS = env_number("PGREPL_LIFECYCLE_OUTAGE_SECONDS", 60)
 CUT_SECONDS = 10            # how long the stream stays cut
+WATCH_SEES = 2.0            # s: a sidecar's watch sees the primary back
 AFTER_PROMOTION_SECONDS = 15
 SLACK = env_number("PGREPL_LIFECYCLE_SLACK", 1.5)
 
@@ -201,6 +202,21 @@ class Lifecycle:
     def streaming_on(self, pod):
         return self.superuser(pod, "SELECT application_name FROM pg_stat_replication"
                                    " WHERE state = 'streaming' ORDER BY 1").split()
+
+    def fresh(self, pod):
+        """True when the pod's sidecar passes /replica on the lag rules,
+        not by serving without a primary."""
+        status, body, _ = self.exporters[pod].get(f"/replica?max_lag={MAX_LAG:g}s")
+        return status == 200 and "serving without primary" not in body
+
+    def sees_primary(self, pod):
+        """True when the pod's sidecar watch reached a writable primary at
+        its latest poll (/status primary_reachable)."""
+        status, text, _ = self.exporters[pod].get("/status")
+        if status != 200:
+            return False
+        inst = json.loads(text)["clusters"][0]["instances"]
+        return any(i.get("primary_reachable") is True for i in inst)
 
     def pool(self, read_up, write_up, timeout):
         """Waits until exactly `read_up` are UP in the read backend and
@@ -410,12 +426,25 @@ class Lifecycle:
                 p.note(f"{SHORT[pod]} /status unreadable: {e}")
         time.sleep(max(0.0, t_stop + OUTAGE_SECONDS - time.monotonic()))
         t_start = time.monotonic()
+        seen = None
         self.env.start(PRIMARY_POD)
         back = self.clients.first_write_ok(t_start, 30)
         p.recover, p.recover_what = back, "primary started -> first write"
         try:
+            # Whole again means the sidecars see the primary too: the next
+            # phase measures a stream cut while the primary is reachable.
+            wait_until(lambda: all(self.sees_primary(pod) for pod in REPLICA_PODS),
+                       30, interval=0.05, what="the replicas' sidecars to see the primary")
+            seen = time.monotonic() - t_start
             wait_until(lambda: self.streaming_on(PRIMARY_POD) == REPLICA_PODS, 60,
                        what="both replicas streaming again")
+            # A replica is stale from the moment its sidecar sees the
+            # primary until its own stream is back and has stayed good for
+            # a few polls; then one read check (inter 1 s) later the router
+            # has it again.
+            wait_until(lambda: all(self.fresh(pod) for pod in REPLICA_PODS), 30,
+                       what="both replicas' sidecars passing /replica again")
+            time.sleep(1.5)
             self.pool(REPLICA_PODS, [PRIMARY_POD], 30)
         except AssertionError as e:
             p.check(False, f"cluster whole again: {e}")
@@ -434,6 +463,15 @@ class Lifecycle:
                 f" {len(bad)} failed, slowest {slowest:.3f} s")
         p.check(back is not None, f"writes resume after the restart:"
                                   f" {'never' if back is None else f'{back:.2f} s'}")
+        # The sidecars' watches of the primary go through the write
+        # endpoint and retry every poll: they see the primary back within
+        # a poll of the first write (until then a replica whose stream is
+        # down could serve without a primary while clients commit again).
+        if back is not None and seen is not None:
+            late = seen - back
+            p.check(late <= WATCH_SEES * SLACK,
+                    f"the replicas' sidecars see the primary within {WATCH_SEES:g} s"
+                    f" (x{SLACK:g}) of the first write: {late:.2f} s")
         return p
 
     def phase_stream_cut(self):

@@ -179,6 +179,29 @@ TEST(ReplayBlockersCollector, UnknownLagHasNoCauseSeries) {
   EXPECT_EQ(Value(fams, "pgrepl_replica_recovery_conflict_waiting"), 0);
 }
 
+TEST(ReplayBlockersCollector, Postgres12CannotTellASnapshotConflictFromWork) {
+  // PostgreSQL 12's startup process sleeps without a wait event in a
+  // snapshot conflict: with a transaction open on the replica, neither
+  // the wait nor the cause is known, so neither is exported.
+  ReplayBlockers b = WaitingOnASnapshotConflict();
+  b.startup_wait_event_type.clear();
+  b.startup_wait_event.clear();
+  InstanceSnapshot s = LaggingReplica(b);
+  s.server_version_num = 120010;
+  auto fams = Emit(s);
+  EXPECT_EQ(Count(fams, "pgrepl_replica_recovery_conflict_waiting"), 0u);
+  EXPECT_EQ(Count(fams, "pgrepl_replica_lag_cause"), 0u);
+  EXPECT_EQ(Value(fams, "pgrepl_replica_oldest_xact_age_seconds"), 25);
+  // Once the transaction ends, replay at work is replay_cpu.
+  b.oldest_xact_age.reset();
+  s = LaggingReplica(b);
+  s.server_version_num = 120010;
+  fams = Emit(s);
+  EXPECT_EQ(Value(fams, "pgrepl_replica_recovery_conflict_waiting"), 0);
+  EXPECT_EQ(Value(fams, "pgrepl_replica_lag_cause", {{"cause", "replay_cpu"}}),
+            1);
+}
+
 TEST(ReplayBlockersCollector, DueOnReplicasWhileTheyMayLagAndOnFullPolls) {
   ReplayBlockersCollector c;
   InstanceSnapshot last = LaggingReplica(ReplayBlockers{});

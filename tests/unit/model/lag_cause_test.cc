@@ -265,6 +265,48 @@ TEST(IsRecoveryConflictWait, NamesOfEachVersion) {
   EXPECT_FALSE(IsRecoveryConflictWait("", ""));
 }
 
+TEST(RecoveryConflictWaiting, UnknownOnlyOnPostgres12WithATransactionOpen) {
+  ReplayBlockers busy;  // the startup process shows no wait event
+  busy.oldest_xact_age = 40;
+  // 13+: a conflict has its own wait event, so none means no conflict.
+  EXPECT_EQ(RecoveryConflictWaiting(busy, 130000), false);
+  EXPECT_EQ(RecoveryConflictWaiting(busy, 150000), false);
+  // 12: it may sleep in a snapshot or tablespace conflict.
+  EXPECT_EQ(RecoveryConflictWaiting(busy, 120010), std::nullopt);
+  ReplayBlockers alone = busy;  // nothing open: nothing to conflict with
+  alone.oldest_xact_age.reset();
+  EXPECT_EQ(RecoveryConflictWaiting(alone, 120010), false);
+  ReplayBlockers streaming = busy;  // waits for WAL: not replaying
+  streaming.startup_wait_event_type = "Activity";
+  streaming.startup_wait_event = "RecoveryWalStream";
+  EXPECT_EQ(RecoveryConflictWaiting(streaming, 120010), false);
+  ReplayBlockers lock = busy;  // a lock conflict has its wait event on 12
+  lock.startup_wait_event_type = "Lock";
+  lock.startup_wait_event = "relation";
+  EXPECT_EQ(RecoveryConflictWaiting(lock, 120010), true);
+  ReplayBlockers carried = busy;  // not read this poll: kept up
+  carried.waits_read = false;
+  EXPECT_EQ(RecoveryConflictWaiting(carried, 120010), false);
+}
+
+TEST(DecideLagCause, AnUnknownConflictWaitLeavesReplayLagWithoutCause) {
+  LagCauseInput in = Lagging(9900, 9900, 9000);
+  in.conflict_wait_unknown = true;
+  EXPECT_FALSE(DecideLagCause(in).has_value());  // a conflict or the CPU
+  in.apply_delay_seconds = 5;                    // the delay explains it
+  ASSERT_TRUE(DecideLagCause(in).has_value());
+  EXPECT_EQ(DecideLagCause(in)->cause, LagCause::kApplyDelay);
+  in.apply_delay_seconds = 0;
+  in.replay_paused = true;
+  ASSERT_TRUE(DecideLagCause(in).has_value());
+  EXPECT_EQ(DecideLagCause(in)->cause, LagCause::kReplayPaused);
+  // Lag held before replay is named as usual.
+  LagCauseInput disk = Lagging(9900, 5000, 5000);
+  disk.conflict_wait_unknown = true;
+  ASSERT_TRUE(DecideLagCause(disk).has_value());
+  EXPECT_EQ(DecideLagCause(disk)->cause, LagCause::kDisk);
+}
+
 TEST(LagCauseName, EveryCauseHasItsLabel) {
   std::vector<std::string> names;
   for (LagCause c : kLagCauses) names.push_back(LagCauseName(c));
@@ -312,6 +354,20 @@ TEST(LagCauseInputOf, ReadsTheReplicasReadings) {
   EXPECT_EQ(v->stages.network, 300);
   EXPECT_EQ(v->stages.disk, 200);
   EXPECT_EQ(v->stages.replay, 1500);
+}
+
+TEST(LagCauseInputOf, Postgres12ReplayLagWithATransactionOpenHasNoCause) {
+  ReplayBlockers b;  // no wait event, a client transaction open
+  b.oldest_xact_age = 30;
+  InstanceSnapshot s = ReplicaWith(b);
+  s.server_version_num = 150000;
+  ASSERT_TRUE(ReplicaLagCause(s).has_value());
+  EXPECT_EQ(ReplicaLagCause(s)->cause, LagCause::kReplayCpu);
+  s.server_version_num = 120010;
+  auto in = LagCauseInputOf(s);
+  ASSERT_TRUE(in.has_value());
+  EXPECT_TRUE(in->conflict_wait_unknown);
+  EXPECT_FALSE(ReplicaLagCause(s).has_value());
 }
 
 TEST(LagCauseInputOf, WithoutAReceiverRowUsesTheReceivePosition) {

@@ -1029,6 +1029,24 @@ TEST_F(SidecarWatchTest, TheWatchPublishesNothingAndRecordsTheReach) {
   EXPECT_EQ(history_.wal.Latest()->position, 0x3000148u);
 }
 
+TEST_F(SidecarWatchTest, TheWatchRetriesEveryPollWithoutBackingOff) {
+  PrimaryGoes();
+  std::vector<int> attempted;
+  for (int n = 0; n <= 8; ++n) {
+    const int before = primary_db_.connects();
+    watch_->PollOnce(Slot(n));
+    if (primary_db_.connects() > before) attempted.push_back(n);
+  }
+  // A local poller would wait 1, 2, 4, 5 intervals; the watch none.
+  EXPECT_EQ(attempted, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8}));
+  EXPECT_FALSE(history_.primary_reach.Get().reachable);
+  // The primary is back: the next poll sees it.
+  primary_db_.SetConnectResult(Status::Ok());
+  canned::AnswerAsPrimary(&primary_db_);
+  watch_->PollOnce(Slot(9));
+  EXPECT_TRUE(history_.primary_reach.Get().reachable);
+}
+
 TEST_F(SidecarWatchTest, AnAttachedWatchIsPolledFirstInTheSameCycle) {
   local_->AttachPrimaryWatch(watch_.get());
   auto s = Poll(*local_, Slot(0));
