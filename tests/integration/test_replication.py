@@ -393,6 +393,33 @@ def test_killed_receiver_is_counted():
     wait_caught_up(exporter)
 
 
+def test_standby_slot_label_is_the_slot_its_walsender_holds():
+    """Each standby's series on the primary carry the slot its walsender
+    holds, as the primary itself reports it (the slot whose active_pid is
+    the walsender's pid); the walsenders are new after the receiver kills
+    above. At least one standby streams through a slot."""
+    wait_caught_up(exporter)
+    rows = cluster.sql(
+        "primary", "SELECT r.application_name || '|' || "
+        "coalesce(s.slot_name::text, '') FROM pg_stat_replication r "
+        "LEFT JOIN pg_replication_slots s ON s.active_pid = r.pid").split()
+    want = dict(row.split("|") for row in rows)
+    assert set(want) == {"replica1", "replica2"}, want
+    assert any(want.values()), want
+
+    def labelled():
+        m = exporter.scrape()
+        got = {}
+        for standby in want:
+            for labels in m.all("pgrepl_standby_reply_age_seconds",
+                                instance="primary", standby=standby):
+                got.setdefault(standby, []).append(dict(labels)["slot"])
+        return got if got == {k: [v] for k, v in want.items()} else None
+
+    got = wait_until(labelled, 5, what=f"the standbys' slot labels {want}")
+    log(f"standby slot labels: {got}")
+
+
 def test_broken_stream_is_not_zero_lag():
     """Stop the primary: each replica reports its WAL receiver down and a
     lag that is not 0 and grows (over 2 s after 4 s), though receive and
@@ -550,6 +577,7 @@ def main():
                 test_paused_replay,
                 test_stopped_replica_is_reported_missing,
                 test_killed_receiver_is_counted,
+                test_standby_slot_label_is_the_slot_its_walsender_holds,
                 test_broken_stream_is_not_zero_lag,
                 test_sidecar_reads_without_a_primary,
                 test_promotion_split_brain,
