@@ -1,6 +1,8 @@
 // Collector for pg_replication_slots: activity, retained WAL, wal_status.
 #include "exporter/collector/pg_replication_slots.h"
 
+#include <algorithm>
+
 #include "exporter/base/metric_sink.h"
 #include "exporter/model/snapshot.h"
 #include "exporter/pg/row_source.h"
@@ -21,7 +23,8 @@ namespace pgrepl {
 // Retained WAL is measured from the slot's restart_lsn to the current
 // position (the replay position on a standby, where slots can exist too);
 // a logical slot's confirmed-flush lag from its confirmed_flush_lsn (NULL
-// for physical slots) to the same position.
+// for physical slots) to the same position. Sorted by name here, not by
+// the server, whose sort node would be set up on every poll.
 std::string ReplicationSlotsSql(int server_version_num) {
   const bool v13 = server_version_num >= 130000;
   return std::string(
@@ -35,7 +38,7 @@ std::string ReplicationSlotsSql(int server_version_num) {
              "confirmed_flush_lsn)::bigint AS confirmed_flush_lag_bytes, ") +
          (v13 ? "wal_status, safe_wal_size "
               : "NULL::text AS wal_status, NULL::bigint AS safe_wal_size ") +
-         "FROM pg_get_replication_slots() ORDER BY slot_name";
+         "FROM pg_get_replication_slots()";
 }
 
 Status ParseReplicationSlots(const Rows& rows, std::vector<SlotRow>* out) {
@@ -58,6 +61,8 @@ Status ParseReplicationSlots(const Rows& rows, std::vector<SlotRow>* out) {
     }
     out->push_back(std::move(r));
   }
+  std::sort(out->begin(), out->end(),
+            [](const SlotRow& a, const SlotRow& b) { return a.name < b.name; });
   return Status::Ok();
 }
 

@@ -18,6 +18,7 @@ constexpr const char* kWalStatuses[] = {"reserved", "extended", "unreserved",
                                         "lost"};
 
 std::string ReplicationSlotsSql(int server_version_num);
+// Parses the slots' rows, sorted by slot name.
 Status ParseReplicationSlots(const Rows& rows, std::vector<SlotRow>* out);
 // Names each walsender's slot: the slot whose active_pid is its pid, ""
 // for none. pg_stat_get_wal_senders() has no slot column; this collector

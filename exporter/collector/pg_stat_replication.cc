@@ -28,9 +28,11 @@ namespace pgrepl {
 // The slot each walsender uses is named by the pg_replication_slots
 // collector (NameStandbySlots), which reads the slots every poll anyway.
 // The current LSN is read in the same statement, so byte lags compare
-// positions taken at one instant. The function has had these columns
-// since PostgreSQL 12 (reply_time), the oldest version supported, so one
-// text serves every version.
+// positions taken at one instant. The rows are sorted here rather than by
+// the server: ORDER BY adds a sort node that the server sets up on every
+// poll. The function has had these columns since PostgreSQL 12
+// (reply_time), the oldest version supported, so one text serves every
+// version.
 std::string StatReplicationSql(int /*server_version_num*/) {
   return "SELECT w.pid, w.state, w.sync_state, w.sync_priority, "
          "(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
@@ -41,8 +43,7 @@ std::string StatReplicationSql(int /*server_version_num*/) {
          "extract(epoch FROM w.flush_lag) AS flush_lag, "
          "extract(epoch FROM w.replay_lag) AS replay_lag, "
          "extract(epoch FROM clock_timestamp() - w.reply_time) AS reply_age "
-         "FROM pg_stat_get_wal_senders() w "
-         "ORDER BY w.pid";
+         "FROM pg_stat_get_wal_senders() w";
 }
 
 // On full polls, and when a walsender is new: who each walsender serves,
@@ -85,6 +86,9 @@ Status ParseStatReplication(const Rows& rows, std::vector<StandbyRow>* out) {
     r.reply_age = ParseDouble(rows.Get(i, "reply_age"));
     out->push_back(std::move(r));
   }
+  std::sort(
+      out->begin(), out->end(),
+      [](const StandbyRow& a, const StandbyRow& b) { return *a.pid < *b.pid; });
   return Status::Ok();
 }
 

@@ -18,6 +18,7 @@ namespace pgrepl {
 // The positions of every walsender, each row with its pid; the standby's
 // name, address and xmin age are left for the details.
 std::string StatReplicationSql(int server_version_num);
+// Parses the positions' rows, sorted by pid.
 Status ParseStatReplication(const Rows& rows, std::vector<StandbyRow>* out);
 // Per walsender pid: application_name, client_addr, backend_xmin_age.
 std::string StandbyDetailsSql();

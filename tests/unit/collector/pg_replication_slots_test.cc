@@ -58,18 +58,34 @@ TEST(ParseReplicationSlots, Pg13Rows) {
   logical.safe_wal_size = "1073741824";
   auto out = Parse({SlotCells{}, logical});
   ASSERT_EQ(out.size(), 2u);
-  EXPECT_EQ(out[0].name, "replica1");
-  EXPECT_EQ(out[0].type, "physical");
-  EXPECT_TRUE(out[0].active);
-  EXPECT_EQ(out[0].retained_bytes, 0u);
-  EXPECT_EQ(out[0].wal_status, "reserved");
-  EXPECT_FALSE(out[0].safe_wal_size.has_value());
-  EXPECT_EQ(out[1].name, "cdc");
-  EXPECT_EQ(out[1].type, "logical");
-  EXPECT_FALSE(out[1].active);
-  EXPECT_EQ(out[1].retained_bytes, 16777216u);
-  EXPECT_EQ(out[1].wal_status, "extended");
-  EXPECT_EQ(out[1].safe_wal_size, 1073741824);
+  EXPECT_EQ(out[1].name, "replica1");
+  EXPECT_EQ(out[1].type, "physical");
+  EXPECT_TRUE(out[1].active);
+  EXPECT_EQ(out[1].retained_bytes, 0u);
+  EXPECT_EQ(out[1].wal_status, "reserved");
+  EXPECT_FALSE(out[1].safe_wal_size.has_value());
+  EXPECT_EQ(out[0].name, "cdc");
+  EXPECT_EQ(out[0].type, "logical");
+  EXPECT_FALSE(out[0].active);
+  EXPECT_EQ(out[0].retained_bytes, 16777216u);
+  EXPECT_EQ(out[0].wal_status, "extended");
+  EXPECT_EQ(out[0].safe_wal_size, 1073741824);
+}
+
+// The statement has no ORDER BY (a sort node the server would set up on
+// every poll): the parser sorts by name, whatever order the rows came in.
+TEST(ParseReplicationSlots, RowsComeOutSortedByName) {
+  std::vector<SlotCells> rows(3);
+  rows[0].slot_name = "replica2";
+  rows[1].slot_name = "cdc";
+  rows[2].slot_name = "replica1";
+  rows[2].active_pid = "4343";
+  auto out = Parse(rows);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].name, "cdc");
+  EXPECT_EQ(out[1].name, "replica1");
+  EXPECT_EQ(out[1].active_pid, 4343);  // the row moved whole
+  EXPECT_EQ(out[2].name, "replica2");
 }
 
 TEST(ParseReplicationSlots, Pg12RowsHaveNoWalStatus) {

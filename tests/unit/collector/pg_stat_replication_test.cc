@@ -144,6 +144,34 @@ TEST(ParseStatReplication, SeveralRowsWithNulls) {
   EXPECT_FALSE(c.reply_age.has_value());
 }
 
+// The statement has no ORDER BY (a sort node the server would set up on
+// every poll): the parser sorts by pid, so that standbys sharing an
+// application_name keep one order from poll to poll.
+TEST(ParseStatReplication, RowsComeOutSortedByPid) {
+  std::vector<Row> rows = {IdleCaughtUp(), IdleCaughtUp(), BehindNullLags()};
+  rows[0].pid = "5000";
+  rows[1].pid = "4000";
+  rows[2].pid = "4500";
+  std::vector<StandbyRow> out;
+  ASSERT_TRUE(ParseStatReplication(MakeRows(rows), &out).ok());
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].pid, 4000);
+  EXPECT_EQ(out[1].pid, 4500);
+  EXPECT_EQ(out[1].replay_lsn, 0x2000000u);  // the row moved whole
+  EXPECT_EQ(out[2].pid, 5000);
+
+  std::map<int64_t, StandbyRow> details;
+  ASSERT_TRUE(
+      ParseStandbyDetails(canned::StandbyDetailRows(rows), &details).ok());
+  MergeStandbyDetails(details, &out);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].application_name, "replica1");
+  EXPECT_EQ(out[0].pid, 4000);
+  EXPECT_EQ(out[1].application_name, "replica1");
+  EXPECT_EQ(out[1].pid, 5000);
+  EXPECT_EQ(out[2].application_name, "replica2");
+}
+
 TEST(ParseStatReplication, SyncPriority) {
   Row sync = IdleCaughtUp();
   sync.sync_priority = "1";
