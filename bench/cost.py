@@ -18,7 +18,13 @@ pg_stat_activity by application_name), read around the window from
 (reference), per instance; per second of wall time, ours at its 1 s poll
 and the reference at a 15 s scrape. Round trips per poll come from
 ours' pgrepl_poll_round_trips(_total). Prints a Markdown table and writes
-JSON. Loopback only; every phase is bounded by SECONDS."""
+JSON. Loopback only; every phase is bounded by SECONDS.
+
+A baseline is one more exporter waking backends every second on the same
+cores, and it raises every figure of the run (in stop 22's runs, this
+build measured 0.456 and 0.505 ms per poll with one, 0.404-0.442 ms
+without; docs/BENCHMARKS.md): compare builds within one run, and read
+the per-poll goal from a run without --baseline."""
 
 import argparse
 import contextlib

@@ -7,7 +7,8 @@
 # Builds the exporter in Release mode into build-bench/, installs
 # prometheus-postgres-exporter if missing, and runs bench/cost.py for
 # SECONDS (default 120) with every exporter watching the cluster at once;
-# BASELINE_BINARY, another pgrepl_exporter build, is measured beside them.
+# BASELINE_BINARY, another pgrepl_exporter build, is measured beside them
+# (it adds load: compare builds within a run, read the goal without one).
 # Prints a Markdown table; the JSON goes to build-bench/cost.json. Leaves
 # no process behind.
 set -euo pipefail
