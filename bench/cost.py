@@ -22,7 +22,7 @@ JSON. Loopback only; every phase is bounded by SECONDS.
 
 A baseline is one more exporter waking backends every second on the same
 cores, and it raises every figure of the run (in stop 22's runs, this
-build measured 0.456 and 0.505 ms per poll with one, 0.404-0.442 ms
+build measured 0.456 and 0.505 ms per poll with one, 0.404-0.452 ms
 without; docs/BENCHMARKS.md): compare builds within one run, and read
 the per-poll goal from a run without --baseline."""
 
