@@ -139,7 +139,8 @@ std::optional<LagCauseInput> LagCauseInputOf(const InstanceSnapshot& s) {
   in.startup_wait_event = b->startup_wait_event;
   in.waits_read = b->waits_read;
   in.conflict_wait_unknown =
-      !RecoveryConflictWaiting(*b, s.server_version_num.value_or(0));
+      !RecoveryConflictWaiting(*b, s.server_version_num.value_or(0))
+           .has_value();
   in.apply_delay_seconds = b->apply_delay.value_or(0);
   return in;
 }
